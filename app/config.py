@@ -1,0 +1,121 @@
+"""Settings read from the environment, with typed defaults (see .env.example)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105  the sentinel production refuses
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment is not fit to start the app; the message says what to set."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'flowdesk.sqlite3'}"
+
+
+@dataclass
+class Settings:
+    """Everything the app reads from the environment, in one place."""
+
+    env: str = field(default_factory=lambda: _str("FLOWDESK_ENV", "development"))
+    secret_key: str = field(default_factory=lambda: _str("SECRET_KEY", DEFAULT_SECRET_KEY))
+    database_url: str = field(default_factory=lambda: _str("DATABASE_URL", _default_database_url()))
+    executor: str = field(default_factory=lambda: _str("FLOWDESK_EXECUTOR", "inline"))
+    redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    demo: bool = field(default_factory=lambda: _bool("FLOWDESK_DEMO", False))
+    log_level: str = field(default_factory=lambda: _str("LOG_LEVEL", "INFO"))
+    log_json: bool = field(default_factory=lambda: _bool("LOG_JSON", True))
+    session_hours: int = field(default_factory=lambda: _int("SESSION_HOURS", 12))
+    secure_cookies: bool | None = field(
+        default_factory=lambda: _bool("SECURE_COOKIES", False) if "SECURE_COOKIES" in os.environ
+        else None
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe or cannot work."""
+        if self.executor not in {"inline", "celery"}:
+            raise ConfigError(
+                f"FLOWDESK_EXECUTOR must be 'inline' or 'celery', not {self.executor!r}."
+            )
+        if self.executor == "celery" and not self.redis_url:
+            raise ConfigError("FLOWDESK_EXECUTOR=celery needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
+        if self.production and (
+            not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32
+        ):
+            raise ConfigError(
+                "SECRET_KEY is missing, the default, or shorter than 32 characters. Set SECRET_KEY to a "
+                "long random value, e.g. SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
+
+    def flask_config(self) -> dict[str, Any]:
+        """Translate settings into Flask and extension config keys."""
+        from datetime import timedelta
+
+        secure = self.production if self.secure_cookies is None else self.secure_cookies
+        return {
+            "FLOWDESK_ENV": self.env,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.database_url),
+            "FLOWDESK_EXECUTOR": self.executor,
+            "REDIS_URL": self.redis_url,
+            "FLOWDESK_DEMO": self.demo,
+            "LOG_LEVEL": self.log_level,
+            "LOG_JSON": self.log_json,
+            "SESSION_COOKIE_SECURE": secure,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": secure,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "SESSION_PROTECTION": "strong",
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
+            "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so long forms don't expire
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        }
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Per-backend engine options: SQLite gets WAL and a busy timeout via connect hooks."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read settings from the environment, check them, and merge test overrides on top."""
+    settings = Settings()
+    settings.check()
+    config = settings.flask_config()
+    if overrides:
+        config.update(overrides)
+        if "SQLALCHEMY_DATABASE_URI" in overrides and "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
+            config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(overrides["SQLALCHEMY_DATABASE_URI"])
+    return config

@@ -1,0 +1,105 @@
+"""Companies and staff users: create them, sign them in, change passwords."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import cache
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import Company, Role, User
+from app.models.base import utcnow
+from app.services.errors import AuthenticationFailed, Conflict, FieldError, ValidationFailed
+
+MIN_PASSWORD_LENGTH = 12
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so both paths cost one hash (no user enumeration)."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_company(name: str, slug: str) -> Company:
+    """Create a tenant. `slug` is its stable URL name."""
+    slug = slug.strip().lower()
+    if not _SLUG.match(slug):
+        raise ValidationFailed("Invalid company slug.", [FieldError("slug", "Use 3-80 lowercase "
+                               "letters, digits and dashes.")])
+    if db.session.scalar(select(Company).where(Company.slug == slug)):
+        raise Conflict(f"A company with slug {slug!r} already exists.")
+    company = Company(name=name.strip(), slug=slug)
+    db.session.add(company)
+    db.session.commit()
+    return company
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            "Password too short.",
+            [FieldError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")],
+        )
+
+
+def create_user(company: Company, *, email: str, name: str, password: str,
+                roles: list[str] | tuple[str, ...]) -> User:
+    """Create a staff user of `company` with the given roles."""
+    email = normalise_email(email)
+    errors = []
+    if not _EMAIL.match(email):
+        errors.append(FieldError("email", "Enter a valid email address."))
+    unknown = sorted(set(roles) - {r.value for r in Role})
+    if unknown or not roles:
+        errors.append(FieldError("roles", f"Choose from {', '.join(r.value for r in Role)}."))
+    if errors:
+        raise ValidationFailed("Invalid user.", errors)
+    validate_password(password)
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise Conflict(f"A user with email {email} already exists.")
+    user = User(company_id=company.id, email=email, name=name.strip(), roles=sorted(set(roles)))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate_user(email: str, password: str) -> User:
+    """Return the active user with these credentials, or raise one uniform AuthenticationFailed."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise AuthenticationFailed("Invalid email or password.")
+    if not user.check_password(password) or not user.is_active or user.company.deactivated_at:
+        raise AuthenticationFailed("Invalid email or password.")
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password and end every other session of this user."""
+    if not user.check_password(current):
+        raise ValidationFailed("Current password is wrong.",
+                               [FieldError("current_password", "This is not your current password.")])
+    validate_password(new)
+    user.set_password(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    user.session_version += 1
+    db.session.commit()

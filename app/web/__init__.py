@@ -1,0 +1,49 @@
+"""HTML blueprints, one package per feature, and the navigation they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: frozenset[str]  # empty: every signed-in user
+
+
+# The one list of top-level pages; each appears only for the roles that may open it and only
+# once its blueprint exists.
+NAV = (
+    NavItem("Dashboard", "home.index", frozenset()),
+    NavItem("Designs", "designer.index", frozenset({"admin"})),
+    NavItem("Runners", "runners.index", frozenset({"admin", "credit_officer", "viewer"})),
+    NavItem("Inbox", "inbox.index", frozenset({"admin", "credit_officer"})),
+    NavItem("API tokens", "settings.tokens", frozenset({"admin"})),
+)
+
+
+def visible_nav() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return [item for item in NAV
+            if item.endpoint in current_app.view_functions
+            and (not item.roles or current_user.has_role(*item.roles))]
+
+
+def register_web(app: Flask) -> None:
+    from app.web.auth import bp as auth_bp
+    from app.web.home import bp as home_bp
+    from app.web.ops import bp as ops_bp
+    from app.web.settings import bp as settings_bp
+
+    for bp in (ops_bp, auth_bp, home_bp, settings_bp):
+        app.register_blueprint(bp)
+
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        return {"nav_items": visible_nav()}

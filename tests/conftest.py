@@ -1,0 +1,153 @@
+"""Fixtures: an app per test with its own database, a client, a login helper, and factories."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.extensions import db
+from app.models import ApiToken, Company, User
+from app.services import accounts, tokens
+from app.services.principal import Principal
+from tests import databases
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def _database_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    admin_url = databases.postgres_admin_url()
+    if admin_url:
+        with databases.scratch_postgres_database(admin_url) as url:
+            yield "postgresql", url
+    else:
+        yield "sqlite", databases.sqlite_template(tmp_path_factory.mktemp("db-template"))
+
+
+@pytest.fixture
+def database_url(_database_source: tuple[str, Any], tmp_path: Path) -> Iterator[str]:
+    kind, source = _database_source
+    if kind == "sqlite":
+        yield databases.sqlite_copy(source, tmp_path)
+    else:
+        yield source
+        databases.truncate_all(source)
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and db session), as in production.
+
+    The app fixture keeps an app context pushed for the test body; without this, requests would
+    reuse it and share `g` (e.g. a cached CSRF token) across requests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Signs a test client in and out through the real forms (CSRF included)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = DEFAULT_PASSWORD, **extra: Any) -> Any:
+        token = csrf_from(self.client.get("/login").get_data(as_text=True))
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token, **extra})
+
+    def logout(self) -> Any:
+        token = csrf_from(self.client.get("/").get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_company(app: Flask) -> Callable[..., Company]:
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None, slug: str | None = None) -> Company:
+        n = next(counter)
+        return accounts.create_company(name or f"Lender {n}", slug or f"lender-{n}")
+
+    return make
+
+
+@pytest.fixture
+def make_user(make_company: Callable[..., Company]) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(company: Company | None = None, *, roles: tuple[str, ...] = ("admin",),
+             email: str | None = None, password: str = DEFAULT_PASSWORD, name: str | None = None) -> User:
+        n = next(counter)
+        return accounts.create_user(company or make_company(), email=email or f"user{n}@example.com",
+                                    name=name or f"User {n}", password=password, roles=roles)
+
+    return make
+
+
+@pytest.fixture
+def make_token(make_company: Callable[..., Company]) -> Callable[..., tuple[ApiToken, str]]:
+    def make(company: Company | None = None, *, roles: tuple[str, ...] = ("admin",),
+             name: str = "test token") -> tuple[ApiToken, str]:
+        company = company or make_company()
+        issued = tokens.issue_api_token(Principal.system(company.id), company, name=name, roles=roles)
+        return issued.token, issued.raw
+
+    return make
+
+
+def _service_missing(what: str) -> None:
+    """Skip with a message, or fail when FLOWDESK_REQUIRE_SERVICES=1 (CI) demands every service."""
+    if os.environ.get("FLOWDESK_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} (FLOWDESK_REQUIRE_SERVICES=1 requires it)")
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session")
+def require_postgres() -> str:
+    """The PostgreSQL admin URL (TEST_DATABASE_URL or the local server), or skip/fail."""
+    url = databases.postgres_admin_url() or databases.LOCAL_POSTGRES
+    if not databases.postgres_reachable(url):
+        _service_missing(f"PostgreSQL is not reachable at {databases.redact(url)}")
+    return url
