@@ -1,0 +1,1 @@
+"""Executors run a runner's automatic stretch: inline (in-process, default) or on Celery workers."""
