@@ -1,0 +1,1 @@
+"""Tests of the workflow engine (a pure library: no app, no database)."""
