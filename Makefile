@@ -40,7 +40,7 @@ demo: migrate  ## load the demo company, users and token (idempotent)
 	$(BIN)/flask demo load
 
 run: demo  ## install, migrate, load the demo and serve on http://$(HOST):$(PORT)
-	FLOWDESK_DEMO=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
+	FLOWDESK_DEMO=1 FLOWDESK_INLINE_TICKER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 serve: migrate  ## serve with gunicorn (production-style)
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
@@ -58,7 +58,7 @@ lint: install  ## ruff and the architecture contracts
 lock: $(BIN)/python  ## re-pin requirements/*.txt from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(UV) pip compile pyproject.toml --python-version 3.11 -o requirements/base.txt --quiet
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements/dev.txt --quiet
+	$(UV) pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 -o requirements/dev.txt --quiet
 
 bench: install  ## run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python -m bench

@@ -14,6 +14,7 @@ from app.errors import register_error_handlers
 from app.extensions import init_extensions
 from app.logs import configure_logging
 from app.security_headers import register_security_headers
+from app.services.effect_hooks import load_feature_hooks
 from app.web import register_web
 
 
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     configure_logging(app)
     init_extensions(app)
+    load_feature_hooks()
     register_web(app)
     register_api(app)
     register_error_handlers(app)

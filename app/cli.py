@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Company, Role
+from app.security_cli import secrets_cli
 from app.services import accounts, demo
 from app.services.errors import ServiceError
 
@@ -25,6 +26,8 @@ def demo_load() -> None:
     for email, password, roles in report.credentials:
         click.echo(f"  {email:32} {password:24} {roles}")
     click.echo(f"API token (demo): {report.token}")
+    for path in report.flows:
+        click.echo(f"Customer onboarding: http://127.0.0.1:5000{path}")
     click.echo(f"Created: {', '.join(report.created) or 'nothing, the demo was already loaded'}")
 
 
@@ -55,6 +58,26 @@ def users_create(  # noqa: PLR0917  click passes options positionally
     click.echo(f"Created {user.email} ({', '.join(user.roles)}) in {company.slug}.")
 
 
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls when idle.")
+def worker(once: bool, interval: float) -> None:
+    """Fire due steps, timers and retries (work left by any process, including crashed ones)."""
+    import time
+
+    from app.services.work import fire_due
+
+    while True:
+        done = fire_due()
+        if once:
+            click.echo(f"performed {done} item(s)")
+            return
+        if not done:
+            time.sleep(interval)
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(secrets_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(worker)

@@ -48,6 +48,12 @@ class Settings:
     log_level: str = field(default_factory=lambda: _str("LOG_LEVEL", "INFO"))
     log_json: bool = field(default_factory=lambda: _bool("LOG_JSON", True))
     session_hours: int = field(default_factory=lambda: _int("SESSION_HOURS", 12))
+    outbound_allow_hosts: str = field(
+        default_factory=lambda: os.environ.get("FLOWDESK_OUTBOUND_ALLOW_HOSTS", ""))
+    outbound_allow_networks: str = field(
+        default_factory=lambda: os.environ.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS", ""))
+    inline_ticker: bool = field(default_factory=lambda: _bool("FLOWDESK_INLINE_TICKER", False))
+    secrets_keys: str = field(default_factory=lambda: os.environ.get("FLOWDESK_SECRETS_KEYS", ""))
     secure_cookies: bool | None = field(
         default_factory=lambda: _bool("SECURE_COOKIES", False) if "SECURE_COOKIES" in os.environ
         else None
@@ -87,6 +93,10 @@ class Settings:
             "FLOWDESK_EXECUTOR": self.executor,
             "REDIS_URL": self.redis_url,
             "FLOWDESK_DEMO": self.demo,
+            "FLOWDESK_OUTBOUND_ALLOW_HOSTS": self.outbound_allow_hosts,
+            "FLOWDESK_OUTBOUND_ALLOW_NETWORKS": self.outbound_allow_networks,
+            "FLOWDESK_SECRETS_KEYS": self.secrets_keys,
+            "FLOWDESK_INLINE_TICKER": self.inline_ticker,
             "LOG_LEVEL": self.log_level,
             "LOG_JSON": self.log_json,
             "SESSION_COOKIE_SECURE": secure,

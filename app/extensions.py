@@ -26,6 +26,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def init_extensions(app: Flask) -> None:
     from app.auth import init_login
+    from app.executors import init_executor
     from app.models import sqlite  # noqa: F401  registers the SQLite pragmas hook
 
     Path(app.instance_path).mkdir(exist_ok=True)
@@ -39,6 +40,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    init_executor(app)
 
 
 __all__ = ["csrf", "db", "htmx", "init_extensions", "limiter", "login_manager", "migrate"]

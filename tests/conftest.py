@@ -61,6 +61,8 @@ def app(database_url: str) -> Iterator[Flask]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # scrypt costs ~0.1 s a hash; tests create hundreds of users. Production keeps scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     })
     app.test_client_class = FreshContextClient
     with app.app_context():
@@ -150,4 +152,19 @@ def require_postgres() -> str:
     url = databases.postgres_admin_url() or databases.LOCAL_POSTGRES
     if not databases.postgres_reachable(url):
         _service_missing(f"PostgreSQL is not reachable at {databases.redact(url)}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def require_redis() -> str:
+    """A Redis URL on a database number of its own (flushed), or skip/fail."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.ping()
+        client.flushdb()
+    except redis.RedisError:
+        _service_missing(f"Redis is not reachable at {url}")
     return url

@@ -7,12 +7,13 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from app.services import accounts, tokens
+from app.services import accounts, customer_auth, tokens
 from app.services.errors import AuthenticationFailed, PermissionDenied
 from app.services.principal import Principal
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ATTR = "api_public"
+CUSTOMER_ATTR = "api_customer"
 
 
 def authenticate_request() -> None:
@@ -22,11 +23,18 @@ def authenticate_request() -> None:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        g.principal = Principal.for_token(tokens.authenticate_api_token(credentials.strip()))
+    raw = credentials.strip()
+    if scheme.lower() == "bearer" and raw and customer_auth.looks_like_customer_token(raw):
+        # Customers' tokens open only the endpoints marked for them (their own runner's steps);
+        # everything else stays staff-only, whatever the token's claims say.
+        if not getattr(view, CUSTOMER_ATTR, False):
+            raise PermissionDenied("Customer tokens may only act on the customer's own runner.")
+        g.principal = customer_auth.authenticate_access_token(raw).principal
+    elif scheme.lower() == "bearer" and raw:
+        g.principal = Principal.for_token(tokens.authenticate_api_token(raw))
     elif scheme.lower() == "basic" and request.authorization and request.authorization.password:
         auth = request.authorization
-        user = accounts.authenticate_user(auth.username or "", auth.password or "")
+        user = accounts.authenticate_basic(auth.username or "", auth.password or "")
         g.principal = Principal.for_user(user)
     else:
         raise AuthenticationFailed("Send an API token as 'Authorization: Bearer <token>' "
@@ -37,6 +45,12 @@ def _view_function() -> Any:
     from flask import current_app
 
     return current_app.view_functions.get(request.endpoint or "")
+
+
+def customer_allowed(view: F) -> F:
+    """Let customer access tokens call this view too (the service still scopes to their runner)."""
+    setattr(view, CUSTOMER_ATTR, True)
+    return view
 
 
 def public(view: F) -> F:

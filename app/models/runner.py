@@ -47,9 +47,8 @@ class Runner(TimestampMixin, Base):
     # Optimistic concurrency: every state write is `WHERE version = :seen`, so two transitions of one
     # runner can never both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # Lease: the worker holding it may write; a zombie whose lease was taken over is fenced out.
-    lease_token: Mapped[str | None] = mapped_column(String(36), default=None)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The parent's StartChild effect this runner answers when it ends (sub-flows).
+    parent_effect_id: Mapped[str | None] = mapped_column(String(120), default=None)
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)
     updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -77,7 +76,12 @@ class Execution(Base):
 
 
 class WorkItem(Base):
-    """Durable work: an effect to perform, a timer or a retry, due at a time and claimed by lease."""
+    """Durable work: an effect to perform, a timer or a retry, due at a time and claimed by lease.
+
+    Inserted in the same transaction as the state that asked for it (an outbox), deleted in the same
+    transaction as the state that consumed its result, and only by the holder of its lease token, so
+    a worker that lost its lease (a zombie) cannot record a result twice.
+    """
 
     __tablename__ = "work_items"
     __table_args__ = (UniqueConstraint("runner_id", "effect_id"), Index(None, "due_at"))
@@ -92,6 +96,7 @@ class WorkItem(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
 
 
 class Counter(Base):

@@ -47,9 +47,9 @@ class User(TimestampMixin, Base):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
-    def set_password(self, password: str) -> None:
-        # Werkzeug's default is scrypt, a memory-hard modern scheme.
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt") -> None:
+        # scrypt is memory-hard; the test suite passes a cheap method (PASSWORD_HASH_METHOD) for speed.
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -6,17 +6,25 @@ import re
 import secrets
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import Company, Role, User
 from app.models.base import utcnow
+from app.services import mfa
+from app.services.audit import Action, record_audit
 from app.services.errors import AuthenticationFailed, Conflict, FieldError, ValidationFailed
+from app.services.principal import Principal
 
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
 
 
 @cache
@@ -52,8 +60,8 @@ def validate_password(password: str) -> None:
 
 
 def create_user(company: Company, *, email: str, name: str, password: str,
-                roles: list[str] | tuple[str, ...]) -> User:
-    """Create a staff user of `company` with the given roles."""
+                roles: list[str] | tuple[str, ...], actor: Principal | None = None) -> User:
+    """Create a staff user of `company` with the given roles; `actor` None is the system (CLI, demo)."""
     email = normalise_email(email)
     errors = []
     if not _EMAIL.match(email):
@@ -67,25 +75,59 @@ def create_user(company: Company, *, email: str, name: str, password: str,
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise Conflict(f"A user with email {email} already exists.")
     user = User(company_id=company.id, email=email, name=name.strip(), roles=sorted(set(roles)))
-    user.set_password(password)
+    user.set_password(password, _hash_method())
     db.session.add(user)
+    db.session.flush()  # assigns the id the audit row names
+    record_audit(actor, Action.USER_CREATED, "user", user.id, {"email": email, "roles": user.roles},
+                 company_id=company.id)
     db.session.commit()
     return user
 
 
-def authenticate_user(email: str, password: str) -> User:
-    """Return the active user with these credentials, or raise one uniform AuthenticationFailed."""
+def authenticate_user(email: str, password: str, *, via: str = "web") -> User:
+    """Return the active user with these credentials, or raise one uniform AuthenticationFailed.
+
+    Failures for a known account are audited (`via` says which door: "web" or "api").
+    """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         check_password_hash(_dummy_hash(), password)
         raise AuthenticationFailed("Invalid email or password.")
-    if not user.check_password(password) or not user.is_active or user.company.deactivated_at:
-        raise AuthenticationFailed("Invalid email or password.")
+    if not user.check_password(password):
+        _login_failed(user, "password", via)
+    if not user.is_active or user.company.deactivated_at:
+        _login_failed(user, "inactive", via)
     return user
 
 
-def record_login(user: User) -> None:
+def authenticate_basic(email: str, password: str) -> User:
+    """HTTP Basic on the API: like `authenticate_user`, but refused to accounts that have (or must
+    have) a second factor, since Basic cannot ask for it; those use API tokens."""
+    user = authenticate_user(email, password, via="api")
+    if mfa.is_enrolled(user) or mfa.must_enrol(user):
+        _login_failed(user, "second_factor_required", "api")
+    return user
+
+
+def record_failed_second_factor(user: User) -> None:
+    """Audit a wrong second-factor code at sign-in."""
+    record_audit(Principal.for_user(user), Action.LOGIN_FAILED, "user", user.id,
+                 {"reason": "second_factor", "via": "web"})
+    db.session.commit()
+
+
+def _login_failed(user: User, reason: str, via: str) -> None:
+    record_audit(Principal.for_user(user), Action.LOGIN_FAILED, "user", user.id,
+                 {"reason": reason, "via": via})
+    db.session.commit()
+    raise AuthenticationFailed("Invalid email or password.")
+
+
+def record_login(user: User, *, second_factor: str | None = None) -> None:
+    """Stamp and audit a completed web sign-in; `second_factor` is "totp", "recovery" or None."""
     user.last_login_at = utcnow()
+    record_audit(Principal.for_user(user), Action.LOGIN_SUCCEEDED, "user", user.id,
+                 {"second_factor": second_factor or "none", "via": "web"})
     db.session.commit()
 
 
@@ -95,11 +137,14 @@ def change_password(user: User, current: str, new: str) -> None:
         raise ValidationFailed("Current password is wrong.",
                                [FieldError("current_password", "This is not your current password.")])
     validate_password(new)
-    user.set_password(new)
+    user.set_password(new, _hash_method())
     user.session_version += 1
+    record_audit(Principal.for_user(user), Action.PASSWORD_CHANGED, "user", user.id)
     db.session.commit()
 
 
 def end_all_sessions(user: User) -> None:
+    """Invalidate every session cookie of this user, this one included."""
     user.session_version += 1
+    record_audit(Principal.for_user(user), Action.SESSIONS_ENDED, "user", user.id)
     db.session.commit()

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import ApiToken, Company, Role, User
 from app.models.api_token import hash_token
 from app.services import accounts
+from app.services.demo_flows import load_demo_onboarding
 from app.services.tokens import TOKEN_PREFIX
 
 DEMO_SLUG = "demo"
@@ -32,6 +33,7 @@ class DemoReport:
     credentials: list[tuple[str, str, str]] = field(default_factory=list)  # email, password, roles
     token: str = ""
     created: list[str] = field(default_factory=list)
+    flows: list[str] = field(default_factory=list)  # customer-facing entry points
 
 
 def demo_token_value(secret_key: str) -> str:
@@ -60,4 +62,6 @@ def load_demo(secret_key: str) -> DemoReport:
         db.session.commit()
         created.append("api token")
     report.token = raw
+    flow = load_demo_onboarding(company)
+    report.flows.append(f"/onboard/{flow.slug}")
     return report

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import ApiToken, Company, Role
 from app.models.api_token import hash_token
 from app.models.base import utcnow
+from app.services.audit import Action, record_audit
 from app.services.errors import AuthenticationFailed, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 
@@ -42,6 +43,9 @@ def issue_api_token(actor: Principal, company: Company, *, name: str,
                      roles=sorted(set(roles)),
                      created_by_id=actor.id if actor.kind == "staff" else None)
     db.session.add(token)
+    db.session.flush()  # assigns the id the audit row names
+    record_audit(actor, Action.TOKEN_CREATED, "api_token", token.id,
+                 {"name": name, "prefix": token.prefix, "roles": token.roles}, company_id=company.id)
     db.session.commit()
     return IssuedToken(token, raw)
 
@@ -79,6 +83,8 @@ def revoke_api_token(actor: Principal, token_id: str) -> ApiToken:
         raise NotFound("No such API token.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        record_audit(actor, Action.TOKEN_REVOKED, "api_token", token.id,
+                     {"name": token.name, "prefix": token.prefix})
         db.session.commit()
     return token
 

@@ -24,6 +24,11 @@ NAV = (
     NavItem("Runners", "runners.index", frozenset({"admin", "credit_officer", "viewer"})),
     NavItem("Inbox", "inbox.index", frozenset({"admin", "credit_officer"})),
     NavItem("API tokens", "settings.tokens", frozenset({"admin"})),
+    NavItem("Secrets", "settings.secrets", frozenset({"admin"})),
+    NavItem("Sign-in policy", "settings.sign_in_policy", frozenset({"admin"})),
+    NavItem("Audit log", "settings.audit", frozenset({"admin"})),
+    NavItem("Security", "security.index", frozenset()),
+    NavItem("Outbox", "onboarding_outbox.index", frozenset({"admin"})),  # demo mode only
 )
 
 
@@ -38,11 +43,16 @@ def visible_nav() -> list[NavItem]:
 def register_web(app: Flask) -> None:
     from app.web.auth import bp as auth_bp
     from app.web.home import bp as home_bp
+    from app.web.inbox import bp as inbox_bp
     from app.web.ops import bp as ops_bp
+    from app.web.security import bp as security_bp
     from app.web.settings import bp as settings_bp
 
-    for bp in (ops_bp, auth_bp, home_bp, settings_bp):
+    for bp in (ops_bp, auth_bp, home_bp, settings_bp, security_bp, inbox_bp):
         app.register_blueprint(bp)
+    from app.web.onboarding import register_onboarding
+
+    register_onboarding(app)
 
     @app.context_processor
     def navigation() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""flows, designs, runners, stores, executions, work items, secrets
+"""flows, designs, runners, stores, executions, work items, secrets, callbacks
 
 Revision ID: 0002
 Revises: 0001
@@ -111,8 +111,7 @@ def upgrade():
     sa.Column('current_nodes', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('state', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('lease_token', sa.String(length=36), nullable=True),
-    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('parent_effect_id', sa.String(length=120), nullable=True),
     sa.Column('created_by', sa.String(length=36), nullable=True),
     sa.Column('updated_by', sa.String(length=36), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
@@ -149,6 +148,30 @@ def upgrade():
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_activity_runner_id_at'), ['runner_id', 'at'], unique=False)
 
+    op.create_table('callback_events',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('company_id', sa.String(length=36), nullable=False),
+    sa.Column('event_id', sa.String(length=120), nullable=False),
+    sa.Column('runner_id', sa.String(length=36), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_callback_events_company_id_companies')),
+    sa.ForeignKeyConstraint(['runner_id'], ['runners.id'], name=op.f('fk_callback_events_runner_id_runners')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_callback_events')),
+    sa.UniqueConstraint('company_id', 'event_id', name=op.f('uq_callback_events_company_id_event_id'))
+    )
+    op.create_table('callback_tokens',
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('company_id', sa.String(length=36), nullable=False),
+    sa.Column('runner_id', sa.String(length=36), nullable=False),
+    sa.Column('node', sa.String(length=120), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_callback_tokens_company_id_companies')),
+    sa.ForeignKeyConstraint(['runner_id'], ['runners.id'], name=op.f('fk_callback_tokens_runner_id_runners')),
+    sa.PrimaryKeyConstraint('token', name=op.f('pk_callback_tokens'))
+    )
+    with op.batch_alter_table('callback_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_callback_tokens_runner_id'), ['runner_id'], unique=False)
+
     op.create_table('executions',
     sa.Column('id', sa.String(length=80), nullable=False),
     sa.Column('runner_id', sa.String(length=36), nullable=False),
@@ -181,6 +204,7 @@ def upgrade():
     sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_work_items_company_id_companies')),
     sa.ForeignKeyConstraint(['runner_id'], ['runners.id'], name=op.f('fk_work_items_runner_id_runners')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_work_items')),
@@ -204,6 +228,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_executions_runner_id_started_at'))
 
     op.drop_table('executions')
+    with op.batch_alter_table('callback_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callback_tokens_runner_id'))
+
+    op.drop_table('callback_tokens')
+    op.drop_table('callback_events')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activity_runner_id_at'))
 

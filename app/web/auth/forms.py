@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -18,3 +18,10 @@ class LogoutForm(FlaskForm):
     """Logout is a POST with a CSRF token, so another site cannot sign people out."""
 
     submit = SubmitField("Sign out")
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)],
+                       description="The 6-digit code from your authenticator app, or one of your "
+                                   "recovery codes.")
+    submit = SubmitField("Verify")

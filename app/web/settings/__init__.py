@@ -1,7 +1,7 @@
-"""Company settings pages (admins only): API tokens."""
+"""Company settings pages (admins only): API tokens, secrets, sign-in policy, audit log."""
 
 from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from app.web.settings import views  # noqa: E402, F401  routes attach to bp
+from app.web.settings import audit_views, policy_views, secrets_views, views  # noqa: E402, F401  routes attach to bp

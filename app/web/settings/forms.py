@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField, widgets
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.models import Role
 
@@ -22,3 +32,38 @@ class TokenForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     submit = SubmitField("Revoke")
+
+
+class SecretForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)],
+                       description="Letters, digits and _; designs use it as ${SECRET.name}. "
+                                   "An existing name is replaced.")
+    kind = SelectField("Value type", choices=[SelectChoice("text", "Text"),
+                                                    SelectChoice("json", "JSON object")], default="text")
+    value = TextAreaField("Value", validators=[DataRequired(), Length(max=20_000)],
+                          description="Stored encrypted; it is never shown again, here or anywhere.")
+    submit = SubmitField("Save secret")
+
+
+class DeleteSecretForm(FlaskForm):
+    submit = SubmitField("Delete")
+
+
+class PolicyForm(FlaskForm):
+    require_second_factor = BooleanField("Require a second factor for admins and credit officers")
+    submit = SubmitField("Save")
+
+
+class AuditFilterForm(FlaskForm):
+    """A GET form: filters are bookmarkable and change nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", default="")
+    actor = StringField("Actor (name or id)", validators=[Optional(), Length(max=200)])
+    target_type = StringField("Target type", validators=[Optional(), Length(max=32)])
+    target_id = StringField("Target id", validators=[Optional(), Length(max=200)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("Until (inclusive)", validators=[Optional()])
+    submit = SubmitField("Filter")

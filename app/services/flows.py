@@ -1,0 +1,306 @@
+"""Flows and their design versions: create, read, edit, publish (mark current), copy, inspect.
+
+A design version that runners use is immutable: updating it is a Conflict and the caller
+duplicates it and edits the copy. Silently forking a new version on PUT would hand back an
+object with another id than the one addressed, and a running loan would never notice the edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.engine import Problem, validate
+from app.extensions import db
+from app.models import DesignVersion, Flow, Role, Runner
+from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from app.services.pagination import DEFAULT_LIMIT, Page, paginate
+from app.services.principal import Principal
+
+READER_KINDS = ("staff", "api", "system")
+# The engine caches compiled designs under `id:version` when a document carries both, so a
+# draft edited in place would keep serving its stale compiled form. The row holds both instead.
+SERVER_KEYS = ("id", "version")
+MAX_EXPAND_DEPTH = 5
+
+
+def checksum(document: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of `document` (sorted keys, no spaces)."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- access ---------------------------------------------------------------------------------------
+def _require_reader(actor: Principal) -> None:
+    if actor.kind not in READER_KINDS:
+        raise PermissionDenied("Only staff and API clients may read flows and designs.")
+
+
+def _require_admin(actor: Principal) -> None:
+    if actor.kind != "system" and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only admins change flows and designs.")
+
+
+def _flow(actor: Principal, flow_id: str, *, lock: bool = False) -> Flow:
+    statement = select(Flow).where(Flow.id == flow_id, Flow.company_id == actor.company_id)
+    found = db.session.scalar(statement.with_for_update() if lock else statement)
+    if found is None:
+        raise NotFound("No such flow.")
+    return found
+
+
+def _design(actor: Principal, design_id: str, *, lock: bool = False) -> DesignVersion:
+    statement = select(DesignVersion).where(DesignVersion.id == design_id,
+                                            DesignVersion.company_id == actor.company_id)
+    found = db.session.scalar(statement.with_for_update() if lock else statement)
+    if found is None:
+        raise NotFound("No such design.")
+    return found
+
+
+# --- flows ----------------------------------------------------------------------------------------
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "flow"
+
+
+def _free_slug(company_id: str, base: str) -> str:
+    taken = set(db.session.scalars(select(Flow.slug).where(
+        Flow.company_id == company_id, Flow.slug.startswith(base))))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_flow(actor: Principal, *, name: str, slug: str | None = None, description: str = "",
+                tags: Iterable[str] = ()) -> Flow:
+    """Create a flow; without `slug` one is made from the name (suffixed until free)."""
+    _require_admin(actor)
+    if slug and db.session.scalar(select(Flow.id).where(Flow.company_id == actor.company_id,
+                                                        Flow.slug == slug)):
+        raise Conflict("A flow with this slug exists.", [FieldError("slug", "Already taken.")])
+    flow = Flow(company_id=actor.company_id, name=name, description=description, tags=list(tags),
+                slug=slug or _free_slug(actor.company_id, _slugify(name)),
+                created_by=actor.id, updated_by=actor.id)
+    db.session.add(flow)
+    _commit("A flow with this slug was just created; retry.")
+    return flow
+
+
+def list_flows(actor: Principal, *, limit: int = DEFAULT_LIMIT,
+               continuation_token: str | None = None) -> Page[Flow]:
+    _require_reader(actor)
+    return paginate(select(Flow).where(Flow.company_id == actor.company_id), Flow,
+                    scope="flows", limit=limit, continuation_token=continuation_token)
+
+
+def get_flow(actor: Principal, flow_id: str) -> Flow:
+    _require_reader(actor)
+    return _flow(actor, flow_id)
+
+
+def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
+                description: str | None = None, tags: Iterable[str] | None = None) -> Flow:
+    """Change the given fields; the slug is fixed, subflow nodes may name the flow by it."""
+    _require_admin(actor)
+    flow = _flow(actor, flow_id)
+    if name is not None:
+        flow.name = name
+    if description is not None:
+        flow.description = description
+    if tags is not None:
+        flow.tags = list(tags)
+    flow.updated_by = actor.id
+    db.session.commit()
+    return flow
+
+
+# --- designs --------------------------------------------------------------------------------------
+def _apply_document(design: DesignVersion, document: dict[str, Any]) -> None:
+    document = {k: v for k, v in document.items() if k not in SERVER_KEYS}
+    design.document = document
+    design.checksum = checksum(document)
+    design.is_valid = not validate(document)
+
+
+def _next_version(flow_id: str) -> int:
+    return (db.session.scalar(select(func.max(DesignVersion.version))
+                              .where(DesignVersion.flow_id == flow_id)) or 0) + 1
+
+
+def create_design(actor: Principal, *, flow_id: str, document: dict[str, Any], name: str | None = None,
+                  description: str = "") -> DesignVersion:
+    """Save a new version of a flow's design; invalid drafts are kept (is_valid false).
+
+    The first valid version of a flow becomes its current design.
+    """
+    _require_admin(actor)
+    # Locking the flow serialises version numbering between concurrent creates.
+    flow = _flow(actor, flow_id, lock=True)
+    design = DesignVersion(company_id=actor.company_id, flow_id=flow.id, version=_next_version(flow.id),
+                           name=name or str(document.get("name") or flow.name), description=description,
+                           created_by=actor.id, updated_by=actor.id)
+    _apply_document(design, document)
+    db.session.add(design)
+    db.session.flush()
+    if flow.current_design_id is None and design.is_valid:
+        flow.current_design_id = design.id
+    _commit("Another version of this flow was saved at the same moment; retry.")
+    return design
+
+
+def list_designs(actor: Principal, *, flow_id: str | None = None, limit: int = DEFAULT_LIMIT,
+                 continuation_token: str | None = None) -> Page[DesignVersion]:
+    _require_reader(actor)
+    statement = select(DesignVersion).where(DesignVersion.company_id == actor.company_id)
+    if flow_id is not None:
+        statement = statement.where(DesignVersion.flow_id == flow_id)
+    return paginate(statement, DesignVersion, scope="designs", limit=limit,
+                    continuation_token=continuation_token)
+
+
+def get_design(actor: Principal, design_id: str) -> DesignVersion:
+    _require_reader(actor)
+    return _design(actor, design_id)
+
+
+def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] | None = None,
+                  name: str | None = None, description: str | None = None) -> DesignVersion:
+    """Edit a version no runner uses yet; one with runners is a Conflict (duplicate it instead)."""
+    _require_admin(actor)
+    # FOR UPDATE conflicts with the key-share lock a runner insert takes on its design row, so
+    # no runner can start on this version between the check below and our commit.
+    design = _design(actor, design_id, lock=True)
+    if db.session.scalar(select(Runner.id).where(Runner.design_id == design.id).limit(1)):
+        raise Conflict(f"Version {design.version} has runners and cannot change; duplicate it "
+                       "and edit the copy.")
+    if document is not None:
+        _apply_document(design, document)
+        if not design.is_valid and _flow(actor, design.flow_id).current_design_id == design.id:
+            raise _invalid(validate(design.document), "The current design must stay valid.")
+    if name is not None:
+        design.name = name
+    if description is not None:
+        design.description = description
+    design.updated_by = actor.id
+    db.session.commit()
+    return design
+
+
+def mark_current_design(actor: Principal, design_id: str) -> DesignVersion:
+    """Make this version the one new runners of its flow start on; it must be valid."""
+    _require_admin(actor)
+    design = _design(actor, design_id)
+    problems = validate(design.document)
+    if problems:
+        raise _invalid(problems, "Only a valid design can be current.")
+    flow = _flow(actor, design.flow_id, lock=True)
+    flow.current_design_id = design.id
+    flow.updated_by = actor.id
+    db.session.commit()
+    return design
+
+
+def duplicate_design(actor: Principal, design_id: str, *, name: str | None = None) -> DesignVersion:
+    """Copy a version into a new version (the next number) of the same flow."""
+    _require_admin(actor)
+    source = _design(actor, design_id)
+    return create_design(actor, flow_id=source.flow_id, document=source.document,
+                         name=name or f"{source.name} (copy)", description=source.description)
+
+
+def validate_design(actor: Principal, design_id: str) -> list[Problem]:
+    """The engine's problems with the design plus subflow references that lead nowhere."""
+    _require_reader(actor)
+    design = _design(actor, design_id)
+    problems = list(validate(design.document))
+    for node in _nodes(design.document):
+        if node.get("type") == "subflow":
+            config = node.get("config") or {}
+            if _resolve_subflow(actor, config) is None:
+                problems.append(Problem("missing_flow", f"no design for flow '{config.get('flow')}'"
+                                        + (f" version {config['version']}" if "version" in config else ""),
+                                        node=node.get("name"), field="config.flow"))
+    return problems
+
+
+def expand_design(actor: Principal, design_id: str) -> dict[str, Any]:
+    """The document with each subflow node's child design under `expanded`, recursively (read-only).
+
+    A child that cannot be found, or that would loop back to a design being expanded, gets
+    `expanded: null` and an `expand_error`.
+    """
+    _require_reader(actor)
+    design = _design(actor, design_id)
+    return _expanded(actor, design, (design.id,))
+
+
+def _expanded(actor: Principal, design: DesignVersion, seen: tuple[str, ...]) -> dict[str, Any]:
+    document = json.loads(json.dumps(design.document))  # a deep copy the caller may not write back
+    for node in _nodes(document):
+        if node.get("type") != "subflow":
+            continue
+        child = _resolve_subflow(actor, node.get("config") or {})
+        if child is None:
+            node["expanded"], node["expand_error"] = None, "flow or version not found"
+        elif child.id in seen or len(seen) >= MAX_EXPAND_DEPTH:
+            node["expanded"], node["expand_error"] = None, "subflows nest too deep or loop"
+        else:
+            node["expanded"] = {"flow_id": child.flow_id, "design_id": child.id,
+                                "version": child.version,
+                                "document": _expanded(actor, child, (*seen, child.id))}
+    return document
+
+
+def _nodes(document: dict[str, Any]) -> list[dict[str, Any]]:
+    nodes = document.get("nodes")
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _resolve_subflow(actor: Principal, config: dict[str, Any]) -> DesignVersion | None:
+    """A subflow's `flow` is a flow id or slug; `version` picks one, else the flow's current one."""
+    ref = config.get("flow")
+    if not isinstance(ref, str):
+        return None
+    flow = db.session.scalar(select(Flow).where(Flow.company_id == actor.company_id,
+                                                (Flow.id == ref) | (Flow.slug == ref)))
+    if flow is None:
+        return None
+    version = config.get("version")
+    if isinstance(version, int):
+        return db.session.scalar(select(DesignVersion).where(DesignVersion.flow_id == flow.id,
+                                                             DesignVersion.version == version))
+    return db.session.get(DesignVersion, flow.current_design_id) if flow.current_design_id else None
+
+
+def node_data_schema(actor: Principal, design_id: str, node_name: str) -> dict[str, Any]:
+    """The JSON Schema a node validates submitted data with (`{}` when it declares none)."""
+    _require_reader(actor)
+    design = _design(actor, design_id)
+    for node in _nodes(design.document):
+        if node.get("name") == node_name:
+            schema = (node.get("config") or {}).get("schema")
+            return schema if isinstance(schema, dict) else {}
+    raise NotFound(f"The design has no node named '{node_name}'.")
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def _invalid(problems: list[Problem], message: str) -> ValidationFailed:
+    return ValidationFailed(message, [
+        FieldError(".".join(p for p in ("document", f"nodes[{n.node}]" if n.node else "", n.field or "")
+                            if p), n.message) for n in problems])
+
+
+def _commit(conflict_message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(conflict_message) from error

@@ -1,0 +1,43 @@
+"""Forms of the inbox pages. Decision forms are prefixed per request: many share one page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
+
+AGES = [SelectChoice(value, label) for value, label in (
+    ("", "Any age"), ("4", "Older than 4 hours"), ("24", "Older than a day"),
+    ("72", "Older than 3 days"), ("168", "Older than a week"))]
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField("Comment", validators=[Length(max=4000)],
+                            description="Required when you reject; the runner's history keeps it.")
+    version = IntegerField("Version", validators=[Optional()], widget=HiddenField.widget)
+    decision = HiddenField(validators=[DataRequired(), AnyOf(["approve", "reject"])])
+
+
+class TickForm(FlaskForm):
+    done = HiddenField(validators=[AnyOf(["1", "0"])])
+
+
+class ReuploadForm(FlaskForm):
+    note = TextAreaField("What should the customer fix?", validators=[DataRequired(), Length(max=2000)])
+
+
+class VerifyForm(FlaskForm):
+    pass
+
+
+class FilterForm(FlaskForm):
+    """A GET form: filters are bookmarkable and change nothing, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    flow = SelectField("Flow", default="", validators=[Optional()])
+    stage = SelectField("Stage", default="", validators=[Optional()])
+    age = SelectField("Age", choices=AGES, default="", validators=[Optional()])
+    sort = SelectField("Order", choices=[SelectChoice("newest", "Newest first"),
+                                         SelectChoice("overdue", "Most overdue first")], default="newest")

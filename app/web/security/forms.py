@@ -1,0 +1,33 @@
+"""Forms of the account security pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("Code from the app", validators=[DataRequired(), Length(max=16)],
+                       description="The 6 digits your authenticator app shows for Flowdesk now.")
+    submit = SubmitField("Turn on")
+
+
+class PasswordConfirmForm(FlaskForm):
+    """Turning the factor off or replacing recovery codes asks for the password again."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField("Confirm")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)],
+                                 description="At least 12 characters. A few unrelated words work well.")
+    confirm = PasswordField("New password again", validators=[
+        DataRequired(), EqualTo("new_password", message="The two new passwords differ.")])
+    submit = SubmitField("Change password")
+
+
+class EndSessionsForm(FlaskForm):
+    submit = SubmitField("Sign out everywhere")
