@@ -37,8 +37,10 @@ def register_api(app: Flask) -> None:
     from app.extensions import csrf
 
     _import_route_modules()
+    from app.api.seed001 import flow_api  # seed 001's path, outside /v1
 
     csrf.exempt(v1)  # token/Basic-authenticated, no cookies: CSRF does not apply
+    csrf.exempt(flow_api)
     api = FlowdeskApi(app, spec_kwargs={
         "title": "Flowdesk API", "version": "1", "openapi_version": "3.1.0",
         "info": {"description": API_DESCRIPTION},
@@ -47,4 +49,5 @@ def register_api(app: Flask) -> None:
     for name, scheme in SECURITY_SCHEMES.items():
         api.spec.components.security_scheme(name, scheme)
     api.register_blueprint(v1)
+    api.register_blueprint(flow_api)
     app.extensions["flowdesk_api"] = api

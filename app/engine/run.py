@@ -75,7 +75,9 @@ class Run:
         if not isinstance(value, dict):
             raise NodeFailure(f"data to store must be an object, got {type(value).__name__}",
                               retryable=False)
-        deep_merge(self.state.store, value)
+        if value:
+            deep_merge(self.state.store, value)
+            self.state.store_changed = True
 
     # -- moving through nodes -------------------------------------------------------------
     def enter(self, name: str, data: Any) -> None:

@@ -85,6 +85,9 @@ class RunnerState:
     seq: int = 0
     error: str | None = None
     failed_node: str | None = None
+    # Set when an advance merged data into the store; not serialised. Lets services skip writing an
+    # unchanged store without comparing (or even serialising) it.
+    store_changed: bool = False
 
     @property
     def current_nodes(self) -> list[str]:

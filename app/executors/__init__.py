@@ -17,16 +17,16 @@ log = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
-    def dispatch(self, runner_id: str) -> None: ...
+    def dispatch(self, *runner_ids: str) -> None: ...
 
 
 class InlineExecutor:
     """Performs the runner's due work before the request returns (and `flask worker` fires timers)."""
 
-    def dispatch(self, runner_id: str) -> None:
+    def dispatch(self, *runner_ids: str) -> None:
         from app.services.work import drain
 
-        drain([runner_id])
+        drain(list(runner_ids))
 
 
 def start_ticker(app: Flask, interval: float = 1.0) -> threading.Thread:
@@ -58,6 +58,6 @@ def init_executor(app: Flask) -> None:
         start_ticker(app)
 
 
-def dispatch(runner_id: str) -> None:
-    """Hand the runner's due work to the configured executor."""
-    current_app.extensions["flowdesk.executor"].dispatch(runner_id)
+def dispatch(*runner_ids: str) -> None:
+    """Hand these runners' due work to the configured executor."""
+    current_app.extensions["flowdesk.executor"].dispatch(*runner_ids)

@@ -34,5 +34,6 @@ class CeleryExecutor:
     def __init__(self, app: Flask) -> None:
         init_celery(app)
 
-    def dispatch(self, runner_id: str) -> None:
-        drain_runner.delay(runner_id)
+    def dispatch(self, *runner_ids: str) -> None:
+        for runner_id in runner_ids:
+            drain_runner.delay(runner_id)

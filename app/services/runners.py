@@ -95,6 +95,11 @@ def create_runner(actor: Principal, *, flow_id: str | None = None, design_id: st
     With `action`, the action is submitted with `data` too ("Create and Execute Runner"); when the
     runner can take it straight away both happen in one commit, so a refused action creates nothing.
     """
+    if actor.kind == "customer":
+        if customer_id != actor.id:
+            raise errors.PermissionDenied("Customers start runners only for themselves.")
+    else:
+        _require_operator(actor)
     version = resolve_version(actor.company_id, flow_id=flow_id, design_id=design_id)
     return start_runner(actor, version, data=data, customer_id=customer_id, action=action)
 
@@ -125,14 +130,15 @@ def start_runner(actor: Principal, version: DesignVersion, *, data: Any = None,
                  customer_id=customer_id, created_by=actor.id, updated_by=actor.id,
                  parent_runner_id=parent[0] if parent else None,
                  parent_effect_id=parent[1] if parent else None)
-    step = runtime.Transition(row=row, version=version, design=design, state=state, store=store,
-                              store_before="", seen_version=1, effects=effects)
+    step = runtime.Transition(row=row, design=design, state=state, store=store, seen_version=1,
+                              effects=effects)
     runtime.persist(step, actor=actor, new=True, activity=lambda s: record_activity(
         row, "runner.created", actor=actor, message=f"Runner {row.ref_id} created.", at=now))
-    dispatch(runner_id)
+    if step.to_dispatch():
+        dispatch(*step.to_dispatch())
+        db.session.refresh(row)
     if action:
         return execute_runner(actor, runner_id, action=action, data=data)
-    db.session.refresh(row)
     return RunnerOutcome(row, [e for e in effects if isinstance(e, fx.Reply)])
 
 
@@ -151,9 +157,10 @@ def execute_runner(actor: Principal, runner_id: str, *, action: str, data: Any =
         record_activity(step.row, "runner.action", actor=actor, node=node or _first(step),
                         message=f"{actor.name} submitted '{action}'.", details={"action": action})
 
-    step = runtime.transition(runner.id, event, actor=actor, activity=note)
-    dispatch(runner.id)
-    db.session.refresh(step.row)
+    step = runtime.transition(runner.id, event, actor=actor, activity=note, row=runner)
+    if step.to_dispatch():
+        dispatch(*step.to_dispatch())
+        db.session.refresh(step.row)
     return RunnerOutcome(step.row, [e for e in step.effects if isinstance(e, fx.Reply)])
 
 
@@ -177,9 +184,10 @@ def retry_runner(actor: Principal, runner_id: str) -> Runner:
     runner = get_runner(actor, runner_id)
     step = runtime.transition(runner.id, engine.RetryRequested(runtime.engine_actor(actor)),
                               actor=actor, activity=lambda s: record_activity(
-                                  s.row, "runner.retry", actor=actor, message="Retried."))
-    dispatch(runner.id)
-    db.session.refresh(step.row)
+                                  s.row, "runner.retry", actor=actor, message="Retried."), row=runner)
+    if step.to_dispatch():
+        dispatch(*step.to_dispatch())
+        db.session.refresh(step.row)
     return step.row
 
 

@@ -9,32 +9,30 @@ result is recorded in the transaction that deletes its work item under the item'
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import engine
 from app.engine import effects as fx
 from app.extensions import db
-from app.models import ActivityEntry, CallbackToken, DesignVersion, Execution, Runner, Store, WorkItem
-from app.models.base import new_id
-from app.services import errors
+from app.models import DesignVersion, Runner, Store, WorkItem
+from app.services import errors, outbox
 from app.services.clock import now as utcnow
 from app.services.effect_hooks import EffectContext, run_hooks
+from app.services.outbox import record_activity  # noqa: F401  re-exported for features
 from app.services.principal import Principal
 
 log = logging.getLogger(__name__)
 
 MAX_OPTIMISTIC_TRIES = 5
-WORK_KINDS: dict[type, str] = {fx.CallHttp: "http", fx.RunCode: "code", fx.StartChild: "child"}
 FINAL_STATUSES = frozenset({"succeeded", "cancelled"})
 
 
@@ -67,30 +65,48 @@ class Transition:
     """A runner as read for one transition, and what applying an event produced."""
 
     row: Runner
-    version: DesignVersion
     design: engine.Design
     state: engine.RunnerState
     store: Store
-    store_before: str
     seen_version: int
     effects: list[Any] = field(default_factory=list)
+    added_work: bool = False  # the transition queued work for this runner: worth dispatching
+    woken: list[str] = field(default_factory=list)  # other runners it queued work for (a parent)
+
+    def to_dispatch(self) -> list[str]:
+        return ([self.row.id] if self.added_work else []) + self.woken
 
 
-def load(runner_id: str) -> Transition:
-    row = db.session.get(Runner, runner_id, populate_existing=True)
+# Compiled designs by design row id. Safe to keep for the process's life: a version that has runners
+# can no longer change (flows.update_design refuses), and only runners' versions are looked up here.
+_DESIGNS: OrderedDict[str, engine.Design] = OrderedDict()
+_DESIGNS_MAX = 512
+
+
+def design_for(design_id: str) -> engine.Design:
+    design = _DESIGNS.get(design_id)
+    if design is None:
+        version = db.session.get(DesignVersion, design_id)
+        assert version is not None  # noqa: S101  runners.design_id is a foreign key
+        design = compiled_design(version)
+        _DESIGNS[design_id] = design
+        while len(_DESIGNS) > _DESIGNS_MAX:
+            _DESIGNS.popitem(last=False)
+    return design
+
+
+def load(runner_id: str, *, row: Runner | None = None) -> Transition:
+    """Read a runner for a transition. `row` may be passed when it was just read in this transaction."""
+    if row is None:
+        row = db.session.get(Runner, runner_id, populate_existing=True)
     if row is None:
         raise errors.NotFound("No such runner.")
-    version = db.session.get(DesignVersion, row.design_id)
     store = db.session.get(Store, row.store_id, populate_existing=True)
-    assert version is not None and store is not None  # noqa: S101  foreign keys guarantee both
+    assert store is not None  # noqa: S101  foreign key
     data = store.data or {}
-    return Transition(row=row, version=version, design=compiled_design(version),
+    return Transition(row=row, design=design_for(row.design_id),
                       state=engine.load_state(row.state, store=data), store=store,
-                      store_before=_fingerprint(data), seen_version=row.version)
-
-
-def _fingerprint(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+                      seen_version=row.version)
 
 
 def engine_env() -> dict[str, Any]:
@@ -113,14 +129,16 @@ def translate(error: engine.EngineError) -> errors.ServiceError:
 
 def transition(runner_id: str, event: Any, *, actor: Principal | None,
                work: tuple[str, str] | None = None,
-               activity: Callable[[Transition], None] | None = None) -> Transition:
+               activity: Callable[[Transition], None] | None = None,
+               row: Runner | None = None) -> Transition:
     """Apply `event` to the runner and commit, retrying on a concurrent change.
 
     `work` is (work item id, lease token) when the event is a work item's result: the item is
     deleted in the same commit, fenced by its lease. Raises domain errors; nothing is written then.
     """
     for _ in range(MAX_OPTIMISTIC_TRIES):
-        step = load(runner_id)
+        step = load(runner_id, row=row)
+        row = None  # a retry must re-read
         try:
             _, step.effects = engine.advance(step.design, step.state, event, clock=utcnow,
                                              env=engine_env())
@@ -141,8 +159,42 @@ def transition(runner_id: str, event: Any, *, actor: Principal | None,
 def persist(step: Transition, *, actor: Principal | None, work: tuple[str, str] | None = None,
             activity: Callable[[Transition], None] | None = None, new: bool = False) -> None:
     """Write state, store, executions, work items, hooks and activity; one commit."""
-    row, state, now = step.row, step.state, utcnow()
+    row, now = step.row, utcnow()
     values = runner_values(step, now)
+    _write_runner(step, values, now, new=new)
+    if work is not None:
+        gone = db.session.execute(delete(WorkItem).where(WorkItem.id == work[0],
+                                                         WorkItem.lease_token == work[1]))
+        if gone.rowcount != 1:
+            raise StaleWrite
+    ctx = EffectContext(company_id=row.company_id, runner_id=row.id, flow_id=row.flow_id,
+                        design_id=row.design_id, now=now, actor=actor, store=step.state.store)
+    records: list[engine.ExecutionRecord] = []  # consecutive ones go to the database as one batch
+    for effect in step.effects:
+        if isinstance(effect, fx.WriteExecution):
+            records.append(effect.record)
+        else:
+            outbox.upsert_executions(row, records)
+            records.clear()
+            outbox.apply_effect(step, effect, ctx)
+        run_hooks(ctx, effect)
+    outbox.upsert_executions(row, records)
+    if activity is not None:
+        activity(step)
+    # Keep the row usable after the commit without re-reading it: the commit expires every loaded
+    # attribute, and we know exactly what was written.
+    written = {column.key: getattr(row, column.key) for column in Runner.__table__.columns}
+    written.update(values)
+    if not new:
+        written.update(version=step.seen_version + 1, updated_at=now)
+    db.session.commit()
+    for key, value in written.items():
+        set_committed_value(row, key, value)
+
+
+def _write_runner(step: Transition, values: dict[str, Any], now: datetime, *, new: bool) -> None:
+    """Insert a new runner, or update one fenced by the version it was read at."""
+    row, state = step.row, step.state
     if new:
         db.session.add(step.store)
         db.session.flush()  # the runner row references the store
@@ -150,38 +202,17 @@ def persist(step: Transition, *, actor: Principal | None, work: tuple[str, str] 
         for key, value in values.items():
             setattr(row, key, value)
         db.session.flush()
-    else:
-        result = db.session.execute(
-            update(Runner).where(Runner.id == row.id, Runner.version == step.seen_version)
-            .values(**values, version=Runner.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise StaleWrite
-        if _fingerprint(state.store) != step.store_before:
-            db.session.execute(update(Store).where(Store.id == step.store.id)
-                               .values(data=state.store, version=Store.version + 1, updated_at=now)
-                               .execution_options(synchronize_session=False))
-    if work is not None:
-        gone = db.session.execute(delete(WorkItem).where(WorkItem.id == work[0],
-                                                         WorkItem.lease_token == work[1]))
-        if gone.rowcount != 1:
-            raise StaleWrite
-    ctx = EffectContext(company_id=row.company_id, runner_id=row.id, flow_id=row.flow_id,
-                        design_id=row.design_id, now=now, actor=actor, store=state.store)
-    records: list[engine.ExecutionRecord] = []  # consecutive ones go to the database as one batch
-    for effect in step.effects:
-        if isinstance(effect, fx.WriteExecution):
-            records.append(effect.record)
-        else:
-            upsert_executions(row, records)
-            records.clear()
-            apply_effect(step, effect, ctx)
-        run_hooks(ctx, effect)
-    upsert_executions(row, records)
-    if activity is not None:
-        activity(step)
-    db.session.commit()
-    db.session.refresh(row)
+        return
+    result = db.session.execute(
+        update(Runner).where(Runner.id == row.id, Runner.version == step.seen_version)
+        .values(**values, version=Runner.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise StaleWrite
+    if state.store_changed:
+        db.session.execute(update(Store).where(Store.id == step.store.id)
+                           .values(data=state.store, version=Store.version + 1, updated_at=now)
+                           .execution_options(synchronize_session=False))
 
 
 def runner_values(step: Transition, now: datetime) -> dict[str, Any]:
@@ -198,106 +229,6 @@ def runner_values(step: Transition, now: datetime) -> dict[str, Any]:
         "current_nodes": current,
         "finished_at": now if status in FINAL_STATUSES else None,
     }
-
-
-def apply_effect(step: Transition, effect: Any, ctx: EffectContext) -> None:
-    """The runtime's own share of an effect: work items, executions, activity, parent notice."""
-    row = step.row
-    kind = WORK_KINDS.get(type(effect))
-    if kind is not None:
-        _add_work(row, effect.effect_id, kind, ctx.now)
-    elif isinstance(effect, fx.ScheduleTimer):
-        _add_work(row, effect.effect_id, effect.purpose, effect.due_at)
-    elif isinstance(effect, fx.Withdraw):
-        db.session.execute(delete(WorkItem).where(WorkItem.runner_id == row.id,
-                                                  WorkItem.effect_id == effect.effect_id))
-    elif isinstance(effect, fx.WriteExecution):  # persist() batches these; kept for direct callers
-        upsert_execution(row, effect.record)
-    elif isinstance(effect, fx.Finished):
-        record_activity(row, f"runner.{effect.status}", actor=None,
-                        message=effect.error or f"Runner {effect.status}.", at=ctx.now)
-        if row.parent_runner_id and row.parent_effect_id:
-            _notify_parent(row, effect, ctx.now, step.state.store)
-    elif isinstance(effect, fx.Notify):
-        record_activity(row, "notify", actor=None, node=effect.node, at=ctx.now,
-                        message=str(effect.config.get("message") or effect.config.get("subject") or ""))
-    elif isinstance(effect, fx.AwaitCallback):
-        db.session.merge(CallbackToken(token=effect.token, company_id=row.company_id, runner_id=row.id,
-                                       node=effect.node))
-        record_activity(row, "callback.awaited", actor=None, node=effect.node, at=ctx.now)
-    elif isinstance(effect, fx.OpenApproval | fx.OpenChecklist | fx.RequestDocuments):
-        label = {fx.OpenApproval: "approval.opened", fx.OpenChecklist: "checklist.opened",
-                 fx.RequestDocuments: "documents.requested"}[type(effect)]
-        record_activity(row, label, actor=None, node=effect.node, at=ctx.now)
-
-
-def _add_work(row: Runner, effect_id: str, kind: str, due_at: datetime,
-              payload: dict[str, Any] | None = None) -> None:
-    db.session.execute(insert(WorkItem).values(
-        id=new_id(), company_id=row.company_id, runner_id=row.id, effect_id=effect_id, kind=kind,
-        due_at=due_at, attempts=0, payload=payload))
-
-
-def _notify_parent(row: Runner, effect: fx.Finished, now: datetime, store: dict[str, Any]) -> None:
-    """A sub-flow ended: queue a `child_done` item on the parent, in the child's own commit."""
-    payload = {"status": effect.status, "error": effect.error, "result": store}
-    parent = db.session.get(Runner, row.parent_runner_id)
-    if parent is not None:
-        _add_work(parent, f"{row.parent_effect_id}:done", "child_done", now, payload)
-
-
-def upsert_execution(row: Runner, record: engine.ExecutionRecord) -> None:
-    upsert_executions(row, [record])
-
-
-# What a later write of the same visit changes; the rest (node, input, started_at) is the first write's.
-EXECUTION_CHANGES = ("status", "action", "actor", "output", "error", "finished_at", "attempt")
-_EXECUTION_UPSERTS: dict[str, Any] = {}
-
-
-def upsert_executions(row: Runner, records: list[engine.ExecutionRecord]) -> None:
-    """Upsert execution records in one executemany, merging repeats of an id as successive upserts
-    would (one multi-row upsert may not touch a row twice on PostgreSQL)."""
-    if not records:
-        return
-    rows: dict[str, dict[str, Any]] = {}
-    for record in records:
-        values = {
-            "id": record.id, "runner_id": row.id, "company_id": row.company_id, "node": record.node,
-            "attempt": record.attempt, "status": record.status, "action": record.action,
-            "actor": record.actor, "input": record.input, "output": record.output,
-            "error": record.error, "started_at": record.started_at, "finished_at": record.finished_at,
-        }
-        earlier = rows.get(record.id)
-        if earlier is None:
-            rows[record.id] = values
-        else:
-            earlier.update({key: values[key] for key in EXECUTION_CHANGES})
-    db.session.execute(_execution_upsert(db.session.get_bind().dialect.name), list(rows.values()))
-
-
-def _execution_upsert(dialect: str) -> Any:
-    """The upsert statement, built once per dialect and executed with parameters. A statement
-    built per record with its values inlined missed SQLAlchemy's compiled cache: recompiling it
-    cost several ms a node step (see bench/README.md)."""
-    statement = _EXECUTION_UPSERTS.get(dialect)
-    if statement is None:
-        base = (pg_insert if dialect == "postgresql" else sqlite_insert)(Execution.__table__)
-        statement = base.on_conflict_do_update(
-            index_elements=["id", "runner_id"],
-            set_={key: base.excluded[key] for key in EXECUTION_CHANGES})
-        _EXECUTION_UPSERTS[dialect] = statement
-    return statement
-
-
-def record_activity(runner: Runner, kind: str, *, actor: Principal | None, node: str | None = None,
-                    message: str = "", details: dict[str, Any] | None = None,
-                    at: datetime | None = None) -> None:
-    """Add an activity row for people to read (no commit). Never pass secrets in `details`."""
-    db.session.execute(insert(ActivityEntry).values(
-        id=new_id(), company_id=runner.company_id, runner_id=runner.id, at=at or utcnow(), kind=kind,
-        actor=None if actor is None else f"{actor.name} ({actor.kind})", node=node, message=message,
-        details=details or {}))
 
 
 def _still_leased(work: tuple[str, str]) -> bool:

@@ -40,7 +40,7 @@ def company_of(flow):
 def submitted_without_performing(app, flow, actor):
     """Create and submit, but with an executor that performs nothing (the process 'dies')."""
     executor = app.extensions["flowdesk.executor"]
-    app.extensions["flowdesk.executor"] = type("Dead", (), {"dispatch": lambda self, rid: None})()
+    app.extensions["flowdesk.executor"] = type("Dead", (), {"dispatch": lambda self, *ids: None})()
     try:
         runner = runners.create_runner(actor, flow_id=flow.id).runner
         return runners.execute_runner(actor, runner.id, action="submit",

@@ -117,3 +117,15 @@ def test_cancel_withdraws_and_is_final(make_flow, officer):
     assert cancelled.status == "cancelled"
     with pytest.raises(errors.Conflict):
         runners.execute_runner(actor, runner.id, action="submit", data={"name": "x", "amount": 1})
+
+
+def test_viewers_cannot_start_runners_and_customers_only_their_own(make_flow, officer):
+    from app.services.principal import Principal
+
+    flow, _ = make_flow(form_design())
+    company = _company(flow)
+    with pytest.raises(errors.PermissionDenied):
+        runners.create_runner(officer(company, roles=("viewer",)), flow_id=flow.id)
+    customer = Principal("customer", "cust-9", company.id, frozenset({"customer"}), "C")
+    with pytest.raises(errors.PermissionDenied):
+        runners.create_runner(customer, flow_id=flow.id, customer_id="someone-else")

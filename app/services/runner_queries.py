@@ -1,0 +1,163 @@
+"""Reading runners: filtered lists, their views with executions, activity, and public flow info."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from app.extensions import db
+from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
+from app.services import errors, runners, templates
+from app.services.customers import normalise_mobile
+from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_token, encode_token, paginate
+from app.services.principal import Principal
+
+READER_KINDS = ("staff", "api", "system")
+
+
+@dataclass(frozen=True)
+class RunnerFilter:
+    """What a list narrows to; None fields do not filter."""
+
+    flow_id: str | None = None
+    design_id: str | None = None
+    status: str | None = None
+    stage: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None  # a ref_id, or a customer's mobile or email
+
+
+def _require_reader(actor: Principal) -> None:
+    if actor.kind not in READER_KINDS:
+        raise errors.PermissionDenied("Only staff and API clients list runners.")
+
+
+def _search(q: str) -> Any:
+    text = q.strip()
+    matches = [Runner.ref_id == text.upper(), Customer.email == text.lower()]
+    with contextlib.suppress(errors.ValidationFailed):  # not a phone number: ref_id or email only
+        matches.append(Customer.mobile == normalise_mobile(text))
+    return or_(*matches)
+
+
+def list_runners(actor: Principal, where: RunnerFilter | None = None, *, limit: int = DEFAULT_LIMIT,
+                 continuation_token: str | None = None) -> Page[Runner]:
+    """The company's runners matching `where`, newest first, one keyset page at a time."""
+    _require_reader(actor)
+    where = where or RunnerFilter()
+    statement = select(Runner).where(Runner.company_id == actor.company_id)
+    for column, value in ((Runner.flow_id, where.flow_id), (Runner.design_id, where.design_id),
+                          (Runner.status, where.status), (Runner.stage, where.stage)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if where.created_after is not None:
+        statement = statement.where(Runner.created_at >= where.created_after)
+    if where.created_before is not None:
+        statement = statement.where(Runner.created_at < where.created_before)
+    if where.q:
+        statement = statement.outerjoin(Customer, Customer.id == Runner.customer_id).where(_search(where.q))
+    return paginate(statement, Runner, scope="runners", limit=limit, continuation_token=continuation_token)
+
+
+def executions(runner: Runner) -> list[dict[str, Any]]:
+    """Every node visit (one per attempt), oldest first, with its duration in milliseconds."""
+    rows = db.session.scalars(select(Execution).where(Execution.runner_id == runner.id)
+                              .order_by(Execution.started_at, Execution.id))
+    found = []
+    for row in rows:
+        duration = None
+        if row.finished_at is not None:
+            duration = max(0, int((row.finished_at - row.started_at).total_seconds() * 1000))
+        found.append({"node": row.node, "attempt": row.attempt, "status": row.status, "error": row.error,
+                      "duration_ms": duration, "actor": row.actor, "action": row.action,
+                      "started_at": row.started_at, "finished_at": row.finished_at})
+    return found
+
+
+def runner_view(runner: Runner, *, detail: bool = True) -> dict[str, Any]:
+    """A runner in seed 001's shape (plus status, stage, current nodes); `detail` adds params,
+    visited nodes, store info and executions, which cost queries a list should not pay per row."""
+    view: dict[str, Any] = {
+        name: getattr(runner, name) for name in (
+            "id", "company_id", "ref_id", "flow_id", "design_id", "store_id", "parent_runner_id",
+            "status", "status_reason", "stage", "current_nodes", "created_by", "updated_by",
+            "created_at", "updated_at", "finished_at")}
+    view["current_node"] = runner.current_nodes[0] if runner.current_nodes else None
+    view["primary_user_id"] = runner.customer_id
+    if detail:
+        steps = executions(runner)
+        visited: list[str] = []
+        for step in steps:
+            if step["node"] not in visited:
+                visited.append(step["node"])
+        store = db.session.get(Store, runner.store_id)
+        view.update(params=templates.runner_params(runner), visited_nodes=visited, executions=steps,
+                    store_info={"version": store.version if store else None,
+                                "updated_at": store.updated_at if store else None})
+    return view
+
+
+def get_runner_view(actor: Principal, runner_id: str) -> dict[str, Any]:
+    """The runner's detailed view; a customer (reading their own) gets no params or step log,
+    which describe the lender's integrations rather than the application."""
+    view = runner_view(runners.get_runner(actor, runner_id))
+    if actor.kind == "customer":
+        view.update(params=None, executions=[])
+    return view
+
+
+def list_activity(actor: Principal, runner_id: str, *, limit: int = DEFAULT_LIMIT,
+                  continuation_token: str | None = None) -> Page[ActivityEntry]:
+    """The runner's activity, newest first, keyset-paged on (at, id)."""
+    _require_reader(actor)
+    runner = runners.get_runner(actor, runner_id)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise errors.ValidationFailed("Invalid limit.", [
+            errors.FieldError("limit", f"Between 1 and {MAX_LIMIT}.")])
+    scope = f"activity:{runner.id}"
+    statement = select(ActivityEntry).where(ActivityEntry.runner_id == runner.id,
+                                            ActivityEntry.company_id == actor.company_id)
+    if continuation_token:
+        at, row_id = decode_token(scope, continuation_token)
+        statement = statement.where(or_(ActivityEntry.at < at,
+                                        and_(ActivityEntry.at == at, ActivityEntry.id < row_id)))
+    rows = list(db.session.scalars(statement.order_by(ActivityEntry.at.desc(), ActivityEntry.id.desc())
+                                   .limit(limit + 1)))
+    if len(rows) <= limit:
+        return Page(rows, None)
+    last = rows[limit - 1]
+    return Page(rows[:limit], encode_token(scope, last.at, last.id))
+
+
+def current_nodes(actor: Principal, runner_id: str) -> dict[str, Any]:
+    runner = runners.get_runner(actor, runner_id)
+    return {"runner_id": runner.id, "status": runner.status, "stage": runner.stage,
+            "current_nodes": runners.current_elements(runner)}
+
+
+def public_flow_info(runner_id: str) -> dict[str, Any]:
+    """What a customer-facing page needs to draw the runner's current step, and nothing more.
+
+    No store, no params, no node config but a form's schema, no permissions, no ids but the
+    runner's: anyone holding the runner's (unguessable) id may read this.
+    """
+    runner = db.session.get(Runner, runner_id)
+    if runner is None:
+        raise errors.NotFound("No such runner.")
+    flow = db.session.get(Flow, runner.flow_id)
+    version = db.session.get(DesignVersion, runner.design_id)
+    nodes = {n.get("name"): n for n in (version.document.get("nodes") or [])} if version else {}
+    current = []
+    for name in runner.current_nodes:
+        node = nodes.get(name) or {}
+        kind = node.get("type")
+        schema = (node.get("config") or {}).get("schema") if kind == "form" else None
+        current.append({"name": name, "type": kind, "stage": node.get("stage"),
+                        "form_schema": schema if isinstance(schema, dict) else None})
+    return {"flow_name": flow.name if flow else None, "runner_id": runner.id, "ref_id": runner.ref_id,
+            "status": runner.status, "stage": runner.stage, "current_nodes": current}
