@@ -157,7 +157,8 @@ def test_openapi_is_public_3_1_and_lists_every_v1_route(app, client):
     spec = client.get("/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.1")
     routes = {(_spec_path(rule.rule), method.lower()) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith(("/v1/", "/flow/api/")) for method in rule.methods - {"HEAD", "OPTIONS"}}
+              if rule.rule.startswith(("/v1/", "/flow/api/"))
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(path, method) for path, item in spec["paths"].items() for method in item
                   if method in ("get", "post", "put", "patch", "delete")}
     assert routes == documented
