@@ -12,7 +12,7 @@ from app.api.auth import authenticate_request, principal
 from app.api.conventions import ApiBlueprint
 from app.api.idempotency import idempotent
 from app.api.runner_schemas import RunnerDetailSchema, Seed001RunnerSchema
-from app.services import customers, runner_queries, runners
+from app.services import customer_auth, customers, runner_queries, runners
 
 flow_api = ApiBlueprint("flow_api", __name__, url_prefix="/flow/api")
 flow_api.before_request(authenticate_request)
@@ -33,6 +33,9 @@ def create_customer_runner(body: dict[str, Any]) -> dict[str, Any]:
     version = runners.resolve_version(actor.company_id, flow_id=body["flow_id"])
     customer = customers.find_or_create_customer(
         actor, mobile=body.get("mobile"), email=body.get("email"), create=body["create_if_not_exists"])
+    # `type: "customer"`: the caller files the customer's application, so the first step is
+    # submitted as that customer (the design's customer permissions apply, not the caller's role).
+    on_behalf = customer_auth.customer_principal(customer) if body.get("type") == "customer" else None
     outcome = runners.start_runner(actor, version, data=body.get("data"), customer_id=customer.id,
-                                   action=body.get("action"))
+                                   action=body.get("action"), act_as=on_behalf)
     return runner_queries.runner_view(outcome.runner)

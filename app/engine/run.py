@@ -17,6 +17,8 @@ from app.engine.state import BUSY_KINDS, ExecutionRecord, Pending, RunnerState, 
 Clock = Callable[[], datetime]
 # A design may loop through waiting nodes forever, but one event must not spin without end.
 MAX_STEPS_PER_EVENT = 10_000
+# Awaited work a service keeps open in its own tables (inbox requests), withdrawn when the node is left.
+WITHDRAW_ON_LEAVE = frozenset({"approval", "checklist", "documents"})
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -197,7 +199,11 @@ class Run:
             self.emit(fx.WriteExecution(record))
         self.state.slots.pop(slot.node, None)
         if slot.effect_id is not None:
-            self.state.pending.pop(slot.effect_id, None)
+            pending = self.state.pending.pop(slot.effect_id, None)
+            if pending is not None and pending.kind in WITHDRAW_ON_LEAVE:
+                # The node was left (by its own service's action or by a direct Execute Runner):
+                # tell the service, which closes its request unless it completed it itself.
+                self.emit(fx.Withdraw(pending.effect_id, pending.node, pending.kind))
 
     def fail(self, slot: Slot, node: Node, error: str, *, retryable: bool = True) -> None:
         """An attempt failed: retry later, else take the fallback edge, else fail the runner."""
@@ -242,10 +248,10 @@ class Run:
         state = self.state
         for pending in state.pending.values():
             self.emit(fx.Withdraw(pending.effect_id, pending.node, pending.kind))
+        state.pending.clear()  # withdrawn once, here; close() below must not withdraw again
         for slot in list(state.slots.values()):
             self.close(slot, "cancelled")
         state.slots.clear()
-        state.pending.clear()
         state.joins.clear()
         self.queue.clear()
         state.status, state.error, state.failed_node = status, error, None

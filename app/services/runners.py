@@ -106,7 +106,10 @@ def create_runner(actor: Principal, *, flow_id: str | None = None, design_id: st
 
 def start_runner(actor: Principal, version: DesignVersion, *, data: Any = None,
                  customer_id: str | None = None, action: str | None = None,
-                 parent: tuple[str, str] | None = None) -> RunnerOutcome:
+                 parent: tuple[str, str] | None = None,
+                 act_as: Principal | None = None) -> RunnerOutcome:
+    """Create and start a runner of `version`. `act_as` submits `action` on someone's behalf (an
+    integration creating a customer's application submits its first step as that customer)."""
     try:
         design = runtime.compiled_design(version)
     except engine.DesignError as error:
@@ -118,7 +121,7 @@ def start_runner(actor: Principal, version: DesignVersion, *, data: Any = None,
         _, effects = engine.advance(design, state, engine.Started(data, runtime.engine_actor(actor)),
                                     clock=utcnow, env=runtime.engine_env())
         if action and state.status is engine.Status.WAITING:
-            _, more = engine.execute(design, state, action, data, runtime.engine_actor(actor),
+            _, more = engine.execute(design, state, action, data, runtime.engine_actor(act_as or actor),
                                      clock=utcnow, env=runtime.engine_env())
             effects += more
             action = None
@@ -138,7 +141,7 @@ def start_runner(actor: Principal, version: DesignVersion, *, data: Any = None,
         dispatch(*step.to_dispatch())
         db.session.refresh(row)
     if action:
-        return execute_runner(actor, runner_id, action=action, data=data)
+        return execute_runner(act_as or actor, runner_id, action=action, data=data)
     return RunnerOutcome(row, [e for e in effects if isinstance(e, fx.Reply)])
 
 

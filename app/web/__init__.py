@@ -27,6 +27,7 @@ NAV = (
     NavItem("Secrets", "settings.secrets", frozenset({"admin"})),
     NavItem("Sign-in policy", "settings.sign_in_policy", frozenset({"admin"})),
     NavItem("Audit log", "settings.audit", frozenset({"admin"})),
+    NavItem("System", "settings.system", frozenset({"admin"})),
     NavItem("Security", "security.index", frozenset()),
     NavItem("Outbox", "onboarding_outbox.index", frozenset({"admin"})),  # demo mode only
 )

@@ -13,7 +13,7 @@ from app.models import Customer, Runner
 from app.services import secrets
 from app.services.principal import Principal
 from tests.api.conftest import SEED_001_PARAMS, assert_problem, error_paths
-from tests.api.runner_fixtures import SECRETS, seed001_design
+from tests.api.runner_fixtures import SECRETS, seed000_design, seed001_design
 from tests.conftest import DEFAULT_PASSWORD
 
 SEED_001_FIELDS = {"id", "created_at", "updated_at", "created_by", "ref_id", "flow_id", "design_id",
@@ -149,3 +149,20 @@ def test_it_is_in_the_openapi_document(client):
     operation = spec["paths"]["/flow/api/runners/"]["post"]
     assert operation["summary"] == "Create Runner"
     assert "201" in operation["responses"]
+
+
+def test_customer_type_submits_the_first_step_as_the_customer(client, admin, basic, company):
+    """A design whose first step only the customer may submit (like the demo onboarding) still
+    accepts seed 001's request: the integration files the application on the customer's behalf."""
+    design = seed000_design()
+    design["nodes"][1]["permissions"] = [{"roles": ["customer"], "actions": ["auto"]}]
+    created = client.post("/v1/rego/flows/", headers=admin, json={"name": "Customer only", "slug": "cust-only"})
+    flow_id = created.get_json()["id"]
+    made = client.post("/v1/rego/designs/", headers=admin, json={"flow_id": flow_id, "document": design})
+    assert made.status_code == 201, made.get_json()
+    headers, _ = basic
+    response = client.post(URL, headers=headers, json=seed_body(flow_id))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["current_node"] == "kyc"
+    refused = client.post(URL, headers=headers, json=seed_body(flow_id, type="staff"))
+    assert refused.status_code in (403, 422)

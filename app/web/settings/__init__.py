@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from app.web.settings import audit_views, policy_views, secrets_views, views  # noqa: E402, F401  routes attach to bp
+from app.web.settings import (  # noqa: E402, F401  routes attach to bp
+    audit_views,
+    policy_views,
+    secrets_views,
+    system_views,
+    views,
+)
