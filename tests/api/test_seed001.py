@@ -156,7 +156,8 @@ def test_customer_type_submits_the_first_step_as_the_customer(client, admin, bas
     accepts seed 001's request: the integration files the application on the customer's behalf."""
     design = seed000_design()
     design["nodes"][1]["permissions"] = [{"roles": ["customer"], "actions": ["auto"]}]
-    created = client.post("/v1/rego/flows/", headers=admin, json={"name": "Customer only", "slug": "cust-only"})
+    created = client.post("/v1/rego/flows/", headers=admin,
+                          json={"name": "Customer only", "slug": "cust-only"})
     flow_id = created.get_json()["id"]
     made = client.post("/v1/rego/designs/", headers=admin, json={"flow_id": flow_id, "document": design})
     assert made.status_code == 201, made.get_json()
