@@ -19,4 +19,6 @@ COPY --from=assets /src/static/vendor static/vendor
 RUN pip install --no-cache-dir --no-deps . && mkdir -p instance && chown flowdesk instance
 USER flowdesk
 EXPOSE 8000
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers 2 --access-logfile - wsgi:app"]
+# More than one worker needs REDIS_URL (rate-limit counters shared between processes).
+ENV WEB_CONCURRENCY=1
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY} --access-logfile - wsgi:app"]

@@ -42,8 +42,9 @@ demo: migrate  ## load the demo company, users and token (idempotent)
 run: demo  ## install, migrate, load the demo and serve on http://$(HOST):$(PORT)
 	FLOWDESK_DEMO=1 FLOWDESK_INLINE_TICKER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-serve: migrate  ## serve with gunicorn (production-style)
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+WORKERS ?= 1
+serve: migrate  ## serve with gunicorn (production-style); WORKERS>1 needs REDIS_URL for shared rate limits
+	WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
 
 worker: migrate  ## run the background worker that fires due steps, timers and retries
 	$(BIN)/flask worker
