@@ -19,6 +19,7 @@ COPY --from=assets /src/static/vendor static/vendor
 RUN pip install --no-cache-dir --no-deps . && mkdir -p instance && chown flowdesk instance
 USER flowdesk
 EXPOSE 8000
+# Production needs SECRET_KEY and FLOWDESK_SECRETS_KEYS (see .env.example) from the environment.
 # More than one worker needs REDIS_URL (rate-limit counters shared between processes).
 ENV WEB_CONCURRENCY=1
 CMD ["sh", "-c", "flask db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY} --access-logfile - wsgi:app"]

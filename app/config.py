@@ -79,6 +79,8 @@ class Settings:
                 "long random value, e.g. SECRET_KEY=$(python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))')."
             )
+        if self.production:
+            _check_secrets_keys(self.secrets_keys)
 
     def flask_config(self) -> dict[str, Any]:
         """Translate settings into Flask and extension config keys."""
@@ -110,6 +112,29 @@ class Settings:
             "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so long forms don't expire
             "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         }
+
+
+_KEY_HOWTO = ("Generate one with: python -c 'from cryptography.fernet import Fernet; "
+              "print(Fernet.generate_key().decode())' and set FLOWDESK_SECRETS_KEYS to it (to rotate "
+              "later, put a new key first, keep the old ones after it, run `flask secrets rotate-key`).")
+
+
+def _check_secrets_keys(raw: str) -> None:
+    """Production keys company secrets with its own keys: the SECRET_KEY-derived fallback would tie
+    every stored secret to the session key, so rotating one would break the other."""
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        raise ConfigError(f"FLOWDESK_SECRETS_KEYS is missing: production encrypts company secrets with "
+                          f"it. {_KEY_HOWTO}")
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # Never echo the key: the message ends up in logs and crash reports.
+            raise ConfigError(f"FLOWDESK_SECRETS_KEYS key #{position} is not a Fernet key (32 bytes, "
+                              f"url-safe base64). {_KEY_HOWTO}") from None
 
 
 def engine_options(url: str) -> dict[str, Any]:

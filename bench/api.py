@@ -53,8 +53,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(module: str, url: str) -> Iterator[int]:
-    """`module:app` under gunicorn, 2 sync workers on 127.0.0.1; stopped (only it) on exit."""
+def gunicorn(module: str, url: str, probe: str) -> Iterator[int]:
+    """`module:app` under gunicorn, 2 sync workers on 127.0.0.1, once GET `probe` answers 200;
+    stopped (only it) on exit."""
     port = _free_port()
     command = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
                "--workers", "2", "--worker-class", "sync", "--log-level", "warning", f"{module}:app"]
@@ -62,7 +63,7 @@ def gunicorn(module: str, url: str) -> Iterator[int]:
         command, cwd=ROOT, env={**os.environ, "BENCH_DATABASE_URL": url},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_ready(port, process)
+        _wait_ready(port, process, probe)
         yield port
     finally:
         process.terminate()
@@ -73,17 +74,20 @@ def gunicorn(module: str, url: str) -> Iterator[int]:
             process.wait()
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+def _wait_ready(port: int, process: subprocess.Popen[bytes], probe: str) -> None:
+    """Until the app answers, not just the socket: gunicorn's master listens before its workers
+    have imported the app, and a first request would otherwise wait seconds inside a round."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}"
                                if process.stderr else "gunicorn exited")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            if _request(Target("probe", port, "GET", [probe]), probe) == 200:
                 return
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise RuntimeError("gunicorn did not start in 30 s")
 
 
@@ -155,7 +159,8 @@ def run(kind: str = "sqlite", rounds: int = 3) -> tuple[list[Figure], list[str]]
         auth = {"Authorization": f"Bearer {raw}"}
         go = json.dumps({"action": "go", "data": {}}).encode()
         figures: list[Figure] = []
-        with gunicorn("bench.wsgi_flowdesk", url) as flowdesk, gunicorn("bench.bare_app", url) as bare:
+        with (gunicorn("bench.wsgi_flowdesk", url, "/healthz") as flowdesk,
+              gunicorn("bench.bare_app", url, "/bare/items/0") as bare):
             targets = [
                 Target("Get Runner", flowdesk, "GET",
                        [f"{prefix[routes['get']]}/{r}/" for r in runners], headers=auth),
@@ -167,7 +172,7 @@ def run(kind: str = "sqlite", rounds: int = 3) -> tuple[list[Figure], list[str]]
                        [f"/bare/items/{i}" for i in range(len(runners))], b"{}"),
             ]
             for target in targets:
-                load(target, 1, Cell())  # warm both workers: imports, connections, caches
+                load(target, 2, Cell())  # warm both workers: connections, caches, compiled SQL
             for concurrency in CONCURRENCY:
                 for target in targets:
                     cell = Cell()

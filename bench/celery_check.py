@@ -82,8 +82,9 @@ def run() -> tuple[list[Figure], list[str]]:
                 version = env.make_flow(actor.company_id, designs.http_stretch(CALLS, stub), "calls")
                 with start_worker(celery_app, pool="solo", perform_ping_check=False,
                                   shutdown_timeout=10):
+                    # Creation queues no work (the runner waits at the gate), so it sends no task.
                     runner_id = create_runner(actor, design_id=version.id, data={"x": 1}).runner.id
-                    _settle(runner_id, lambda: len(tasks) >= 1)
+                    _settle(runner_id, lambda: _at_gate(runner_id))
                     before = len(tasks)
                     began = time.perf_counter()
                     execute_runner(actor, runner_id, action="go", data={})

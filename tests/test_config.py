@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from app import create_app
 from app.config import DEFAULT_SECRET_KEY, ConfigError, load_settings
@@ -22,6 +23,7 @@ def test_production_refuses_missing_or_default_secret_key(monkeypatch, secret):
 def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("FLOWDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("FLOWDESK_SECRETS_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True

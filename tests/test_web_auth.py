@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import DEFAULT_PASSWORD, csrf_from
 
@@ -69,6 +70,7 @@ def test_secure_cookies_in_production(monkeypatch):
 
     monkeypatch.setenv("FLOWDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("FLOWDESK_SECRETS_KEYS", Fernet.generate_key().decode())
     config = load_settings()
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True

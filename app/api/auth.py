@@ -31,7 +31,7 @@ def authenticate_request() -> None:
             raise PermissionDenied("Customer tokens may only act on the customer's own runner.")
         g.principal = customer_auth.authenticate_access_token(raw).principal
     elif scheme.lower() == "bearer" and raw:
-        g.principal = Principal.for_token(tokens.authenticate_api_token(raw))
+        g.principal = tokens.authenticate_api_principal(raw)
     elif scheme.lower() == "basic" and request.authorization and request.authorization.password:
         auth = request.authorization
         user = accounts.authenticate_basic(auth.username or "", auth.password or "")

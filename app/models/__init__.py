@@ -13,6 +13,7 @@ from app.models.flow import DesignVersion, Flow
 from app.models.idempotency import IdempotencyRecord
 from app.models.mfa import RecoveryCode, SecurityPolicy, UserTotp
 from app.models.otp import CustomerRefreshToken, OtpChallenge
+from app.models.outbound import OutboundAllowEntry
 from app.models.runner import ActivityEntry, Counter, Execution, Runner, Store, WorkItem
 from app.models.secret import CompanySecret
 from app.models.user import Role, User
@@ -20,5 +21,5 @@ from app.models.user import Role, User
 __all__ = ["ActivityEntry", "ApiToken", "ApprovalDecision", "ApprovalRequest", "AuditEntry", "Base",
            "CallbackEvent", "CallbackToken", "Checklist", "ChecklistItem", "ChecklistTemplate", "Company",
            "CompanySecret", "Counter", "Customer", "CustomerRefreshToken", "DesignVersion", "Document",
-           "DocumentFile", "Execution", "Flow", "IdempotencyRecord", "OtpChallenge", "RecoveryCode", "Role",
-           "Runner", "SecurityPolicy", "Store", "User", "UserTotp", "WorkItem"]
+           "DocumentFile", "Execution", "Flow", "IdempotencyRecord", "OtpChallenge", "OutboundAllowEntry",
+           "RecoveryCode", "Role", "Runner", "SecurityPolicy", "Store", "User", "UserTotp", "WorkItem"]

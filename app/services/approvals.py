@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import ApprovalDecision, ApprovalRequest, DesignVersion, Runner, Store
 from app.models.base import new_id, utcnow
 from app.services import pagination
+from app.services.audit import record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -114,7 +115,11 @@ def open_from_effect(ctx: EffectContext, effect: fx.OpenApproval) -> None:
 
 @on_effect(fx.Withdraw)
 def withdraw_for_effect(ctx: EffectContext, effect: fx.Withdraw) -> None:
-    """Hook: the runner ended or was cancelled while the request was open."""
+    """Hook: the runner left the node (a direct Execute Runner action, a cancel, the end).
+
+    Only a request still pending is withdrawn: one this service decided (its own `approve` /
+    `reject` is what left the node) keeps its decision.
+    """
     if effect.kind == "approval":
         db.session.execute(update(ApprovalRequest).where(
             ApprovalRequest.runner_id == ctx.runner_id, ApprovalRequest.effect_id == effect.effect_id,
@@ -339,6 +344,8 @@ def decide(actor: Principal, approval_id: str, *, decision: str, comment: str = 
                         details={"approval_id": request.id, "level": level_no,
                                  "level_name": level.get("name"), "decision": decision,
                                  "comment": comment})
+    record_audit(actor, f"approval.{decision}d", "approval", request.id, {
+        "runner_id": request.runner_id, "level": level_no, "outcome": values.get("status", "pending")})
     try:
         db.session.commit()
     except Exception:

@@ -20,6 +20,7 @@ from app.models import Checklist, ChecklistItem, ChecklistTemplate, Runner
 from app.models.base import new_id, utcnow
 from app.services import pagination
 from app.services.approvals import node_of
+from app.services.audit import record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -152,6 +153,8 @@ def open_from_effect(ctx: EffectContext, effect: fx.OpenChecklist) -> None:
 
 @on_effect(fx.Withdraw)
 def withdraw_for_effect(ctx: EffectContext, effect: fx.Withdraw) -> None:
+    """Hook: the runner left the node. An open checklist is withdrawn; a completed one (whose
+    `complete` is what left the node) stays completed."""
     if effect.kind == "checklist":
         db.session.execute(update(Checklist).where(
             Checklist.runner_id == ctx.runner_id, Checklist.effect_id == effect.effect_id,
@@ -252,6 +255,8 @@ def set_item(actor: Principal, checklist_id: str, key: str, *, done: bool, note:
         record_activity(runner, "checklist.item", actor=actor, node=checklist.node, at=now,
                         message=f"{actor.name} {'ticked' if done else 'unticked'} “{item.title}”.",
                         details={"checklist_id": checklist.id, "item": key, "done": done})
+    record_audit(actor, "checklist.item_ticked" if done else "checklist.item_unticked", "checklist",
+                 checklist.id, {"item": key, "runner_id": checklist.runner_id})
     db.session.commit()
     if complete:
         _complete_node(actor, checklist)

@@ -84,10 +84,16 @@ def onboarding_design() -> dict[str, Any]:
             {"name": "review", "type": "approval", "stage": "Review",
              "config": {"title": "Personal loan for ${store.applicant.full_name}",
                         "description": "Income ${store.applicant.monthly_income}, ${store.address.city}",
-                        "approvers": {"roles": ["credit_officer"]}, "min_approvals": 1},
+                        "approvers": {"roles": ["credit_officer"]}, "min_approvals": 1,
+                        "metadata": {"due_in_hours": 24, "fields": [
+                            "applicant.full_name", "applicant.pan", "applicant.monthly_income",
+                            "applicant.employment", "address.city", "address.state"]}},
              "permissions": [{"roles": ["credit_officer"], "actions": ["approve", "reject"]}],
+             # `reupload` is taken by the documents service when an officer asks for a document
+             # again: the customer is sent back to the upload step, then the review starts afresh.
              "edges": [{"action": "approve", "type": "goto", "target_node": "approved"},
-                       {"action": "reject", "type": "goto", "target_node": "rejected"}]},
+                       {"action": "reject", "type": "goto", "target_node": "rejected"},
+                       {"action": "reupload", "type": "goto", "target_node": "documents"}]},
             {"name": "approved", "type": "end", "stage": "Decision",
              "config": {"status": "succeeded", "message": "Approved"}},
             {"name": "rejected", "type": "end", "stage": "Decision",

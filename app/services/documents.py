@@ -2,18 +2,21 @@
 
 An upload's type is sniffed from its bytes (never the client's Content-Type or extension), its size
 capped, its name sanitised for display only, and the bytes go to `storage` under a key we make up.
+Statuses: requested, uploaded, verified, reupload (an officer asked again), and withdrawn (the
+runner left the node before the document came, e.g. an officer moved it on directly).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import filetype
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.utils import secure_filename
 
 from app.engine import effects as fx
@@ -21,6 +24,7 @@ from app.extensions import db
 from app.models import Document, DocumentFile, Runner
 from app.models.base import new_id, utcnow
 from app.services.approvals import node_of
+from app.services.audit import record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -42,10 +46,13 @@ ALLOWED_TYPES = {
 # Shown inline (images and PDF, under a strict CSP); everything else downloads as an attachment.
 PREVIEWABLE = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/gif"})
 DONE = ("uploaded", "verified")
+OPEN = ("requested", "reupload")  # still waiting for a file
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("FLOWDESK_UPLOAD_MAX_BYTES") or DEFAULT_MAX_BYTES)
+    """The largest upload accepted: FLOWDESK_UPLOAD_MAX_BYTES (config or environment), else 10 MB."""
+    raw = current_app.config.get("FLOWDESK_UPLOAD_MAX_BYTES") or os.environ.get("FLOWDESK_UPLOAD_MAX_BYTES")
+    return int(raw or DEFAULT_MAX_BYTES)
 
 
 # ---- opening from nodes -------------------------------------------------------------------------
@@ -69,6 +76,23 @@ def request_from_effect(ctx: EffectContext, effect: fx.RequestDocuments) -> None
                 required=bool(raw.get("required", True)), created_at=ctx.now))
         else:
             document.effect_id = effect.effect_id
+            if document.status == "withdrawn":
+                document.status = "requested"  # asked again on this visit
+
+
+@on_effect(fx.Withdraw)
+def withdraw_for_effect(ctx: EffectContext, effect: fx.Withdraw) -> None:
+    """Hook: the runner left a document node. A request this service completed (every required
+    document has a file) is left alone; otherwise its documents still waiting are withdrawn."""
+    if effect.kind != "documents":
+        return
+    rows = list(db.session.scalars(select(Document).where(
+        Document.runner_id == ctx.runner_id, Document.effect_id == effect.effect_id)))
+    if rows and all(d.status in DONE for d in rows if d.required):
+        return
+    db.session.execute(update(Document).where(
+        Document.runner_id == ctx.runner_id, Document.effect_id == effect.effect_id,
+        Document.status.in_(OPEN)).values(status="withdrawn", updated_at=ctx.now))
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -91,11 +115,13 @@ def get_document(actor: Principal, document_id: str) -> Document:
     return document
 
 
-def list_documents(actor: Principal, runner_id: str) -> list[Document]:
+def list_documents(actor: Principal, runner_id: str, *, node: str | None = None) -> list[Document]:
+    """The runner's documents, oldest first; with `node`, only those that node asks for."""
     _check_runner(actor, runner_id)
-    return list(db.session.scalars(select(Document).where(
-        Document.company_id == actor.company_id, Document.runner_id == runner_id)
-        .order_by(Document.created_at, Document.id)))
+    query = select(Document).where(Document.company_id == actor.company_id, Document.runner_id == runner_id)
+    if node is not None:
+        query = query.where(Document.node == node)
+    return list(db.session.scalars(query.order_by(Document.created_at, Document.id)))
 
 
 @dataclass(frozen=True)
@@ -155,9 +181,11 @@ def clean_filename(name: str, content_type: str) -> str:
     return f"{stem}.{ALLOWED_TYPES[content_type]}"
 
 
-def add_file(actor: Principal, document_id: str, *, filename: str, data: bytes) -> DocumentFile:
+def add_file(actor: Principal, document_id: str, *, filename: str, data: bytes,
+             submit: bool = True) -> DocumentFile:
     """"Add files to document": store one upload and, if it was the last one the node waits for,
-    submit the node."""
+    submit the node. With `submit=False` the caller submits (a page uploading several files
+    at once calls `submit_when_complete` after the last one)."""
     if actor.kind in ("staff", "api") and not actor.has_role(*OFFICER_ROLES):
         raise PermissionDenied("Only admins and credit officers upload for customers.")
     document = get_document(actor, document_id)
@@ -180,13 +208,16 @@ def add_file(actor: Principal, document_id: str, *, filename: str, data: bytes) 
     document.status, document.note = "uploaded", ""
     _activity(actor, document, "document.uploaded", f"{actor.name} uploaded {row.filename} "
               f"for {document.label}.", {"file_id": file_id, "content_type": content_type})
+    record_audit(actor, "document.uploaded", "document", document.id, {"file_id": file_id, "size": len(data),
+                                                                       "content_type": content_type})
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
         get_storage().delete(key)  # no row points at it: do not keep an orphan
         raise
-    _maybe_submit(actor, document)
+    if submit:
+        _maybe_submit(actor, document)
     return row
 
 
@@ -198,6 +229,7 @@ def verify(actor: Principal, document_id: str) -> Document:
         raise Conflict("There is no file to verify yet.")
     document.status, document.verified_by, document.verified_at = "verified", actor.name, utcnow()
     _activity(actor, document, "document.verified", f"{actor.name} verified {document.label}.")
+    record_audit(actor, "document.verified", "document", document.id, {"runner_id": document.runner_id})
     db.session.commit()
     return document
 
@@ -213,6 +245,8 @@ def request_reupload(actor: Principal, document_id: str, *, note: str) -> Docume
     document.verified_by = document.verified_at = None
     _activity(actor, document, "document.reupload", f"{actor.name} asked for {document.label} "
               f"again: {document.note}")
+    record_audit(actor, "document.reupload_requested", "document", document.id,
+                 {"runner_id": document.runner_id})
     db.session.commit()
     runner = db.session.get(Runner, document.runner_id) if document.runner_id else None
     if runner is not None and runner.status == "waiting":
@@ -227,33 +261,39 @@ def request_reupload(actor: Principal, document_id: str, *, note: str) -> Docume
     return document
 
 
+def submit_when_complete(actor: Principal, runner_id: str, node: str, *,
+                         data: Mapping[str, Any] | None = None, action: str | None = None) -> bool:
+    """Submit the document node if the runner waits there and every required document of it
+    (and every one asked again) has a file; False if not. `data` joins the submitted data.
+
+    Raises Conflict or ValidationFailed from the runner (e.g. the node's own schema refused `data`).
+    """
+    runner = db.session.get(Runner, runner_id)
+    if runner is None or node not in (runner.current_nodes or []):
+        return False
+    docs = list(db.session.scalars(select(Document).where(Document.runner_id == runner_id,
+                                                          Document.node == node)))
+    if any((d.required or d.status == "reupload") and d.status not in DONE for d in docs):
+        return False
+    from app.services.runners import execute_runner
+
+    raw = node_of(runner.design_id, node)
+    action = action or next((e.get("action") for e in raw.get("edges") or []
+                             if e.get("action") not in (None, "auto", "reupload")
+                             and e.get("type", "goto") == "goto"), "submit")
+    execute_runner(actor, runner.id, action=action, node=node, as_system=True,
+                   data={**(data or {}), "documents": {d.doc_type: d.id for d in docs}})
+    return True
+
+
 def _maybe_submit(actor: Principal, document: Document) -> None:
     """Submit the document node once every required document of it has a file."""
     if document.runner_id is None or document.node is None:
         return
-    siblings = db.session.scalars(select(Document).where(Document.runner_id == document.runner_id,
-                                                         Document.node == document.node))
-    if any(d.required and d.status not in DONE for d in siblings):
-        return
-    runner = db.session.get(Runner, document.runner_id)
-    if runner is None or document.node not in (runner.current_nodes or []):
-        return
-    from app.services.runners import execute_runner
-
-    raw = node_of(runner.design_id, document.node)
-    action = next((e.get("action") for e in raw.get("edges") or []
-                   if e.get("action") not in (None, "auto", "reupload") and e.get("type", "goto") == "goto"),
-                  "submit")
     try:
-        execute_runner(actor, runner.id, action=action, node=document.node, as_system=True,
-                       data={"documents": {d.doc_type: d.id for d in _node_documents(document)}})
+        submit_when_complete(actor, document.runner_id, document.node)
     except (Conflict, ValidationFailed):
         db.session.rollback()  # the upload stays; an officer can move the runner by hand
-
-
-def _node_documents(document: Document) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.runner_id == document.runner_id,
-                                                          Document.node == document.node)))
 
 
 def _activity(actor: Principal, document: Document, kind: str, message: str,

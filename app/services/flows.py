@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.engine import Problem, validate
 from app.extensions import db
 from app.models import DesignVersion, Flow, Role, Runner
+from app.services.audit import record_audit
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.pagination import DEFAULT_LIMIT, Page, paginate
 from app.services.principal import Principal
@@ -152,6 +153,8 @@ def create_design(actor: Principal, *, flow_id: str, document: dict[str, Any], n
     db.session.flush()
     if flow.current_design_id is None and design.is_valid:
         flow.current_design_id = design.id
+    record_audit(actor, "design.created", "design", design.id, {"flow_id": flow.id,
+                                                                "version": design.version})
     _commit("Another version of this flow was saved at the same moment; retry.")
     return design
 
@@ -190,6 +193,8 @@ def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] 
     if description is not None:
         design.description = description
     design.updated_by = actor.id
+    record_audit(actor, "design.updated", "design", design.id, {"flow_id": design.flow_id,
+                                                                "version": design.version})
     db.session.commit()
     return design
 
@@ -204,6 +209,8 @@ def mark_current_design(actor: Principal, design_id: str) -> DesignVersion:
     flow = _flow(actor, design.flow_id, lock=True)
     flow.current_design_id = design.id
     flow.updated_by = actor.id
+    record_audit(actor, "design.marked_current", "design", design.id, {"flow_id": flow.id,
+                                                                       "version": design.version})
     db.session.commit()
     return design
 
@@ -212,6 +219,9 @@ def duplicate_design(actor: Principal, design_id: str, *, name: str | None = Non
     """Copy a version into a new version (the next number) of the same flow."""
     _require_admin(actor)
     source = _design(actor, design_id)
+    # Lands with the copy's own "design.created" row, in create_design's commit.
+    record_audit(actor, "design.duplicated", "design", source.id, {"flow_id": source.flow_id,
+                                                                   "from_version": source.version})
     return create_design(actor, flow_id=source.flow_id, document=source.document,
                          name=name or f"{source.name} (copy)", description=source.description)
 

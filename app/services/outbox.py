@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import TextClause, bindparam, delete, insert, text
 
 from app import engine
 from app.engine import effects as fx
@@ -59,11 +57,17 @@ def apply_effect(step: Transition, effect: Any, ctx: EffectContext) -> None:
         record_activity(row, label, actor=None, node=effect.node, at=ctx.now)
 
 
+# Built once and run with parameters: a statement object memoises its cache key (bench/README.md).
+_INSERT_WORK = insert(WorkItem.__table__)
+_INSERT_ACTIVITY = insert(ActivityEntry.__table__)
+
+
 def _add_work(row: Runner, effect_id: str, kind: str, due_at: datetime,
               payload: dict[str, Any] | None = None) -> None:
-    db.session.execute(insert(WorkItem).values(
-        id=new_id(), company_id=row.company_id, runner_id=row.id, effect_id=effect_id, kind=kind,
-        due_at=due_at, attempts=0, payload=payload))
+    db.session.execute(_INSERT_WORK, {
+        "id": new_id(), "company_id": row.company_id, "runner_id": row.id, "effect_id": effect_id,
+        "kind": kind, "due_at": due_at, "attempts": 0, "payload": payload, "lease_token": None,
+        "lease_expires_at": None, "last_error": None})
 
 
 def _notify_parent(row: Runner, effect: fx.Finished, now: datetime, store: dict[str, Any]) -> None:
@@ -80,7 +84,6 @@ def upsert_execution(row: Runner, record: engine.ExecutionRecord) -> None:
 
 # What a later write of the same visit changes; the rest (node, input, started_at) is the first write's.
 EXECUTION_CHANGES = ("status", "action", "actor", "output", "error", "finished_at", "attempt")
-_EXECUTION_UPSERTS: dict[str, Any] = {}
 
 
 def upsert_executions(row: Runner, records: list[engine.ExecutionRecord]) -> None:
@@ -101,28 +104,35 @@ def upsert_executions(row: Runner, records: list[engine.ExecutionRecord]) -> Non
             rows[record.id] = values
         else:
             earlier.update({key: values[key] for key in EXECUTION_CHANGES})
-    db.session.execute(_execution_upsert(db.session.get_bind().dialect.name), list(rows.values()))
+    params = list(rows.values())
+    # One row as one execute: the executemany path costs more than it saves for a single row. (A
+    # multi-row VALUES statement was slower than executemany, see bench/README.md.)
+    db.session.execute(_EXECUTION_UPSERT, params[0] if len(params) == 1 else params)
 
 
-def _execution_upsert(dialect: str) -> Any:
-    """The upsert statement, built once per dialect and executed with parameters. A statement
-    built per record with its values inlined missed SQLAlchemy's compiled cache: recompiling it
-    cost several ms a node step (see bench/README.md)."""
-    statement = _EXECUTION_UPSERTS.get(dialect)
-    if statement is None:
-        base = (pg_insert if dialect == "postgresql" else sqlite_insert)(Execution.__table__)
-        statement = base.on_conflict_do_update(
-            index_elements=["id", "runner_id"],
-            set_={key: base.excluded[key] for key in EXECUTION_CHANGES})
-        _EXECUTION_UPSERTS[dialect] = statement
-    return statement
+def _execution_upsert() -> TextClause:
+    """The upsert as text with typed parameters, in the syntax SQLite and PostgreSQL share.
+
+    SQLAlchemy's own `on_conflict_do_update` construct has no cache key, so it was compiled
+    again on every call (~0.4 ms a transition, see bench/README.md); a text clause is cached.
+    """
+    columns = Execution.__table__.columns
+    names = [column.key for column in columns]
+    changes = ", ".join(f"{name} = excluded.{name}" for name in EXECUTION_CHANGES)
+    sql = (f"INSERT INTO {Execution.__tablename__} ({', '.join(names)}) "  # noqa: S608  our names only
+           f"VALUES ({', '.join(':' + name for name in names)}) "
+           f"ON CONFLICT (id, runner_id) DO UPDATE SET {changes}")
+    return text(sql).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
+
+
+_EXECUTION_UPSERT = _execution_upsert()
 
 
 def record_activity(runner: Runner, kind: str, *, actor: Principal | None, node: str | None = None,
                     message: str = "", details: dict[str, Any] | None = None,
                     at: datetime | None = None) -> None:
     """Add an activity row for people to read (no commit). Never pass secrets in `details`."""
-    db.session.execute(insert(ActivityEntry).values(
-        id=new_id(), company_id=runner.company_id, runner_id=runner.id, at=at or utcnow(), kind=kind,
-        actor=None if actor is None else f"{actor.name} ({actor.kind})", node=node, message=message,
-        details=details or {}))
+    db.session.execute(_INSERT_ACTIVITY, {
+        "id": new_id(), "company_id": runner.company_id, "runner_id": runner.id, "at": at or utcnow(),
+        "kind": kind, "actor": None if actor is None else f"{actor.name} ({actor.kind})", "node": node,
+        "message": message, "details": details or {}})

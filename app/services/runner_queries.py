@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
@@ -64,10 +64,17 @@ def list_runners(actor: Principal, where: RunnerFilter | None = None, *, limit: 
     return paginate(statement, Runner, scope="runners", limit=limit, continuation_token=continuation_token)
 
 
+# Rows of the few columns shown, not ORM objects: a long-lived runner has thousands of visits.
+_X = Execution.__table__
+_EXECUTIONS = (select(_X.c.node, _X.c.attempt, _X.c.status, _X.c.error, _X.c.actor, _X.c.action,
+                      _X.c.started_at, _X.c.finished_at)
+               .where(_X.c.runner_id == bindparam("runner_id"))
+               .order_by(_X.c.started_at, _X.c.id))
+
+
 def executions(runner: Runner) -> list[dict[str, Any]]:
     """Every node visit (one per attempt), oldest first, with its duration in milliseconds."""
-    rows = db.session.scalars(select(Execution).where(Execution.runner_id == runner.id)
-                              .order_by(Execution.started_at, Execution.id))
+    rows = db.session.execute(_EXECUTIONS, {"runner_id": runner.id})
     found = []
     for row in rows:
         duration = None
@@ -132,6 +139,26 @@ def list_activity(actor: Principal, runner_id: str, *, limit: int = DEFAULT_LIMI
         return Page(rows, None)
     last = rows[limit - 1]
     return Page(rows[:limit], encode_token(scope, last.at, last.id))
+
+
+# Three small columns in one statement, built once (it memoises its cache key): Execute Runner's
+# answer needs no more of the flow and design rows, and the design's document is the big part.
+# Core columns, not ORM attributes: rows come back without the ORM's result set-up.
+_R, _D, _F = Runner.__table__, DesignVersion.__table__, Flow.__table__
+_FLOW_SUMMARY = (select(_F.c.tags, _F.c.description, _D.c.description)
+                 .select_from(_R).join(_D, _D.c.id == _R.c.design_id)
+                 .outerjoin(_F, _F.c.id == _D.c.flow_id)
+                 .where(_R.c.id == bindparam("runner_id")))
+
+
+def flow_summary(runner_id: str) -> tuple[list[str], str]:
+    """The runner's flow tags, and its design version's description (else its flow's); no access
+    check, so callers show it only with a runner the actor may see."""
+    found = db.session.execute(_FLOW_SUMMARY, {"runner_id": runner_id}).first()
+    if found is None:
+        return [], ""
+    tags, flow_description, design_description = found
+    return list(tags or []), design_description or flow_description or ""
 
 
 def current_nodes(actor: Principal, runner_id: str) -> dict[str, Any]:

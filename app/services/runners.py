@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Counter, DesignVersion, Flow, Runner, Store
 from app.models.base import new_id
 from app.services import errors, runtime
+from app.services.audit import record_audit
 from app.services.clock import now as utcnow
 from app.services.principal import Principal
 from app.services.runtime import record_activity
@@ -32,8 +33,11 @@ class RunnerOutcome:
 
 
 def get_runner(actor: Principal, runner_id: str) -> Runner:
-    """The runner if `actor` may see it; another tenant's (or customer's) runner is not found."""
-    runner = db.session.get(Runner, runner_id)
+    """The runner if `actor` may see it; another tenant's (or customer's) runner is not found.
+
+    Read fresh with its store in one statement, so `runtime.transition(row=...)` re-reads neither."""
+    found = runtime.read(runner_id)
+    runner = found[0] if found else None
     if runner is None or runner.company_id != actor.company_id:
         raise errors.NotFound("No such runner.")
     if actor.kind == "customer" and runner.customer_id != actor.id:
@@ -176,8 +180,9 @@ def cancel_runner(actor: Principal, runner_id: str, *, reason: str = "") -> Runn
     _require_operator(actor)
     runner = get_runner(actor, runner_id)
     event = engine.CancelRequested(runtime.engine_actor(actor), reason or "cancelled")
-    step = runtime.transition(runner.id, event, actor=actor, activity=lambda s: record_activity(
-        s.row, "runner.cancel", actor=actor, message=reason or "Cancelled."))
+    step = runtime.transition(runner.id, event, actor=actor, activity=lambda s: (record_activity(
+        s.row, "runner.cancel", actor=actor, message=reason or "Cancelled."), record_audit(
+        actor, "runner.cancelled", "runner", s.row.id, {"reason": reason[:200]})))
     return step.row
 
 
@@ -186,8 +191,9 @@ def retry_runner(actor: Principal, runner_id: str) -> Runner:
     _require_operator(actor)
     runner = get_runner(actor, runner_id)
     step = runtime.transition(runner.id, engine.RetryRequested(runtime.engine_actor(actor)),
-                              actor=actor, activity=lambda s: record_activity(
-                                  s.row, "runner.retry", actor=actor, message="Retried."), row=runner)
+                              actor=actor, activity=lambda s: (record_activity(
+                                  s.row, "runner.retry", actor=actor, message="Retried."), record_audit(
+                                  actor, "runner.retried", "runner", s.row.id)), row=runner)
     if step.to_dispatch():
         dispatch(*step.to_dispatch())
         db.session.refresh(step.row)
@@ -221,6 +227,8 @@ def move_runner_design(actor: Principal, runner_id: str, design_id: str) -> Runn
         raise errors.Conflict("The runner changed meanwhile; try again.")
     record_activity(runner, "runner.design_moved", actor=actor,
                     message=f"Moved to design version {target.version}.")
+    record_audit(actor, "runner.design_moved", "runner", runner.id, {"design_id": target.id,
+                                                                     "version": target.version})
     db.session.commit()
     db.session.refresh(runner)
     return runner
@@ -237,8 +245,8 @@ def find_customer_runner(company_id: str, flow_id: str, customer_id: str) -> Run
 
 def current_elements(runner: Runner) -> list[dict[str, Any]]:
     """The runner's current nodes as seed 000's `element` objects."""
-    version = db.session.get(DesignVersion, runner.design_id)
-    nodes = {n.get("name"): n for n in (version.document.get("nodes") or [])} if version else {}
+    # The compiled design's document, cached per process: no re-read and re-decode of the design.
+    nodes = {n.get("name"): n for n in runtime.design_for(runner.design_id).raw["nodes"]}
     keys = ("name", "type", "stage", "config", "permissions", "edges")
     return [{k: nodes[name].get(k) for k in keys} for name in runner.current_nodes if name in nodes]
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import engine
@@ -95,13 +95,45 @@ def design_for(design_id: str) -> engine.Design:
     return design
 
 
+# The hot path's statements are built once: a statement object memoises its cache key, so running
+# it again skips building and hashing its tree (~10% of a transition; see bench/README.md).
+_READ = (select(Runner, Store).join(Store, Store.id == Runner.store_id)
+         .where(Runner.id == bindparam("runner_id")))
+_RUNNERS, _STORES = Runner.__table__, Store.__table__
+# SET gets the version increment here and every other column from the parameters' keys.
+_UPDATE_RUNNER = (update(_RUNNERS).where(_RUNNERS.c.id == bindparam("b_id"),
+                                         _RUNNERS.c.version == bindparam("b_seen"))
+                  .values(version=_RUNNERS.c.version + 1))
+_UPDATE_STORE = (update(_STORES).where(_STORES.c.id == bindparam("b_id"))
+                 .values(version=_STORES.c.version + 1))
+_STORE_KEY = "flowdesk.store"
+_WORK = WorkItem.__table__
+_DELETE_WORK = delete(_WORK).where(_WORK.c.id == bindparam("b_id"),
+                                   _WORK.c.lease_token == bindparam("b_token"))
+
+
+def read(runner_id: str) -> tuple[Runner, Store] | None:
+    """The runner and its store in one statement, refreshed from the database (not the session)."""
+    found = db.session.execute(_READ, {"runner_id": runner_id},
+                               execution_options={"populate_existing": True}).first()
+    if found is None:
+        return None
+    # The session holds unchanged objects weakly: keep the store alive for `load(row=...)`.
+    inspect(found[0]).info[_STORE_KEY] = found[1]
+    return found[0], found[1]
+
+
 def load(runner_id: str, *, row: Runner | None = None) -> Transition:
-    """Read a runner for a transition. `row` may be passed when it was just read in this transaction."""
+    """Read a runner for a transition. `row` may be passed when `read` fetched it in this
+    transaction: its store came with it and is taken from the session, not re-read."""
+    store: Store | None
     if row is None:
-        row = db.session.get(Runner, runner_id, populate_existing=True)
-    if row is None:
-        raise errors.NotFound("No such runner.")
-    store = db.session.get(Store, row.store_id, populate_existing=True)
+        found = read(runner_id)
+        if found is None:
+            raise errors.NotFound("No such runner.")
+        row, store = found
+    else:
+        store = inspect(row).info.pop(_STORE_KEY, None) or db.session.get(Store, row.store_id)
     assert store is not None  # noqa: S101  foreign key
     data = store.data or {}
     return Transition(row=row, design=design_for(row.design_id),
@@ -161,11 +193,19 @@ def persist(step: Transition, *, actor: Principal | None, work: tuple[str, str] 
     """Write state, store, executions, work items, hooks and activity; one commit."""
     row, now = step.row, utcnow()
     values = runner_values(step, now)
-    _write_runner(step, values, now, new=new)
+    if new:
+        _write_runner(step, values, now, new=True)  # the flush fills in the column defaults
+    # Keep the row usable after the commit without re-reading it: the commit expires every loaded
+    # attribute, and we know exactly what is written. Worked out before an update, as on SQLite
+    # the write lock is held from the first write to the commit.
+    written = {column.key: getattr(row, column.key) for column in _RUNNERS.columns}
+    written.update(values)
+    if not new:
+        written.update(version=step.seen_version + 1, updated_at=now)
+        _write_runner(step, values, now, new=False)
     if work is not None:
-        gone = db.session.execute(delete(WorkItem).where(WorkItem.id == work[0],
-                                                         WorkItem.lease_token == work[1]))
-        if gone.rowcount != 1:
+        gone = db.session.execute(_DELETE_WORK, {"b_id": work[0], "b_token": work[1]})
+        if gone.rowcount != 1:  # type: ignore[attr-defined]  a DML statement's CursorResult
             raise StaleWrite
     ctx = EffectContext(company_id=row.company_id, runner_id=row.id, flow_id=row.flow_id,
                         design_id=row.design_id, now=now, actor=actor, store=step.state.store)
@@ -181,12 +221,6 @@ def persist(step: Transition, *, actor: Principal | None, work: tuple[str, str] 
     outbox.upsert_executions(row, records)
     if activity is not None:
         activity(step)
-    # Keep the row usable after the commit without re-reading it: the commit expires every loaded
-    # attribute, and we know exactly what was written.
-    written = {column.key: getattr(row, column.key) for column in Runner.__table__.columns}
-    written.update(values)
-    if not new:
-        written.update(version=step.seen_version + 1, updated_at=now)
     db.session.commit()
     for key, value in written.items():
         set_committed_value(row, key, value)
@@ -203,16 +237,17 @@ def _write_runner(step: Transition, values: dict[str, Any], now: datetime, *, ne
             setattr(row, key, value)
         db.session.flush()
         return
-    result = db.session.execute(
-        update(Runner).where(Runner.id == row.id, Runner.version == step.seen_version)
-        .values(**values, version=Runner.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    # Only the columns that changed (state always does): SQLite rewrites an index entry for every
+    # indexed column in the SET list, changed or not, and `status` is indexed.
+    changed = {key: value for key, value in values.items()
+               if key == "state" or value != getattr(row, key)}
+    result = db.session.execute(_UPDATE_RUNNER, {**changed, "updated_at": now, "b_id": row.id,
+                                                 "b_seen": step.seen_version})
+    if result.rowcount != 1:  # type: ignore[attr-defined]  a DML statement's CursorResult
         raise StaleWrite
     if state.store_changed:
-        db.session.execute(update(Store).where(Store.id == step.store.id)
-                           .values(data=state.store, version=Store.version + 1, updated_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(_UPDATE_STORE, {"data": state.store, "updated_at": now,
+                                           "b_id": step.store.id})
 
 
 def runner_values(step: Transition, now: datetime) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from flask import current_app
 from app.config import ConfigError
 from app.effects import outbound
 from app.models.base import utcnow
+from app.services import outbound_allowlist
 
 log = logging.getLogger(__name__)
 OUTBOX_SIZE = 200
@@ -129,7 +130,8 @@ class HttpSender:
         return Template(self.body_template).safe_substitute({k: escape(v) for k, v in values.items()})
 
     def send(self, message: OutgoingMessage) -> None:
-        policy = outbound.OutboundPolicy(allow_hosts=self.allow_hosts)
+        # The company's outbound allowlist (and the global one) may name a gateway on a private network.
+        policy = outbound_allowlist.policy_for(message.company_id, extra_hosts=self.allow_hosts)
         headers = {"Content-Type": self.content_type, **self.headers}
         try:
             result = outbound.fetch("POST", self.url, headers=headers,

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.services.errors import PermissionDenied
 from app.services.health import readiness
 from app.services.principal import Principal
+from app.services.storage import describe as describe_storage
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def system_report(actor: Principal) -> SystemReport:
         executor=config.get("FLOWDESK_EXECUTOR", "inline"),
         database=db.engine.dialect.name,
         migrations=readiness().checks.get("migrations", "unknown"),
-        storage=config.get("FLOWDESK_STORAGE", "local"),
+        storage=describe_storage(current_app),
         outbound_allow_hosts=config.get("FLOWDESK_OUTBOUND_ALLOW_HOSTS") or "none",
         outbound_allow_networks=config.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS") or "none",
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from app import engine
@@ -17,10 +16,9 @@ from app.effects.token_cache import MemoryTokenCache
 from app.extensions import db
 from app.models import DesignVersion, Flow, Runner, WorkItem
 from app.models.base import new_id
-from app.services import errors, runtime
+from app.services import errors, outbound_allowlist, runtime, secret_guard
 from app.services.clock import now as utcnow
 from app.services.principal import Principal
-from app.services.secrets import SecretsView
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +116,7 @@ def _event_for(item: WorkItem, runner_id: str, kind: str, effect_id: str,
     if kind == "child":
         return _start_child(step, effect, item)
     if kind == "http":
-        request = engine.prepare_request(step.design, step.state, effect.node,
-                                         secrets=SecretsView(step.row.company_id, runner_id=step.row.id),
-                                         env=runtime.engine_env(), clock=utcnow)
-        db.session.commit()  # keeps the secret-read audit rows; ends the transaction before slow I/O
-        return _call(effect.effect_id, request, effect.idempotency_key), []
+        return _http_event(step, effect), []
     if kind == "code":
         code, data, store = effect.code, effect.data, dict(effect.store)
         db.session.rollback()
@@ -130,24 +124,39 @@ def _event_for(item: WorkItem, runner_id: str, kind: str, effect_id: str,
     raise errors.Conflict(f"unknown work kind {kind}")
 
 
-def _call(effect_id: str, request: dict[str, Any], idempotency_key: str) -> Any:
+def _http_event(step: runtime.Transition, effect: Any) -> Any:
+    """Render the call, refusing it if a secret would land outside its allowed fields or hosts,
+    then perform it under the company's outbound policy."""
+    company_id = step.row.company_id
     try:
-        result = perform_http_call(request, idempotency_key=idempotency_key, policy=outbound_policy(),
-                                   token_cache=TOKEN_CACHE)
+        checked = secret_guard.prepare_checked_request(
+            step.design, step.state, effect.node, company_id=company_id, runner_id=step.row.id,
+            env=runtime.engine_env(), clock=utcnow)
+    except secret_guard.SecretUseRefused as refused:
+        db.session.commit()  # keeps the audit rows of the reads and of the refusal
+        return engine.EffectFailed(effect.effect_id, refused.message, retryable=False)
+    policy = outbound_policy(company_id)
+    db.session.commit()  # keeps the secret-read audit rows; ends the transaction before slow I/O
+    if checked.host_bound:
+        policy = dataclasses.replace(policy, max_redirects=0)  # a hop could take the secret elsewhere
+    return _call(effect.effect_id, checked.request, effect.idempotency_key, policy)
+
+
+def _call(effect_id: str, request: dict[str, Any], idempotency_key: str,
+          policy: OutboundPolicy | None = None) -> Any:
+    try:
+        result = perform_http_call(request, idempotency_key=idempotency_key,
+                                   policy=policy or outbound_policy(), token_cache=TOKEN_CACHE)
     except HttpCallError as error:  # its message never carries the URL, headers or body
         return engine.EffectFailed(effect_id, error.message, retryable=error.retryable)
     return engine.EffectSucceeded(effect_id, {"status": result["status"], "headers": result["headers"],
                                               "body": result["body"]})
 
 
-def outbound_policy() -> OutboundPolicy:
-    """Private and loopback destinations stay refused unless these settings name them."""
-    config = current_app.config
-    hosts = frozenset(h.strip().lower() for h in config.get("FLOWDESK_OUTBOUND_ALLOW_HOSTS", "").split(",")
-                      if h.strip())
-    networks = tuple(ipaddress.ip_network(n.strip(), strict=False)
-                     for n in config.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS", "").split(",") if n.strip())
-    return OutboundPolicy(allow_hosts=hosts, allow_networks=networks)
+def outbound_policy(company_id: str | None = None) -> OutboundPolicy:
+    """Private and loopback destinations stay refused unless the FLOWDESK_OUTBOUND_ALLOW_* settings
+    or the company's own allowlist name them."""
+    return outbound_allowlist.policy_for(company_id)
 
 
 def _run(effect_id: str, code: str, data: Any, store: dict[str, Any]) -> Any:

@@ -25,6 +25,7 @@ NAV = (
     NavItem("Inbox", "inbox.index", frozenset({"admin", "credit_officer"})),
     NavItem("API tokens", "settings.tokens", frozenset({"admin"})),
     NavItem("Secrets", "settings.secrets", frozenset({"admin"})),
+    NavItem("Outbound allowlist", "settings.outbound", frozenset({"admin"})),
     NavItem("Sign-in policy", "settings.sign_in_policy", frozenset({"admin"})),
     NavItem("Audit log", "settings.audit", frozenset({"admin"})),
     NavItem("System", "settings.system", frozenset({"admin"})),

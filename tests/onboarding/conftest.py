@@ -82,3 +82,10 @@ ABOUT_YOU = {"full_name": "Asha Rao", "date_of_birth": "1990-04-01", "pan": "ABC
 ADDRESS = {"line1": "12 MG Road", "city": "Bengaluru", "state": "KARNATAKA", "pincode": "560001",
            "consent": "on"}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(app: Flask, tmp_path: Any) -> None:
+    """Uploaded bytes go to the test's own folder, never the repository's instance/."""
+    app.config["FLOWDESK_STORAGE_ROOT"] = str(tmp_path / "uploads")
+    app.extensions.pop("flowdesk_storage", None)

@@ -1,4 +1,5 @@
-"""The demo onboarding in a real browser on a phone-sized screen: phone number to "under review"."""
+"""The demo onboarding in a real browser on a phone-sized screen: phone number to "under review",
+the uploaded PAN card landing in the documents service."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app.models import Company
+from app.extensions import db
+from app.models import Company, Runner
+from app.services import documents
 from app.services.demo_flows import load_demo_onboarding
+from app.services.principal import Principal
 from tests.conftest import _service_missing
 from tests.onboarding.conftest import ABOUT_YOU, E164, MOBILE, PDF, last_code
 
@@ -86,3 +90,8 @@ def test_a_customer_onboards_on_a_phone(live_server: str, demo_company: Company)
         finally:
             browser.close()
     assert (ARTIFACTS / "onboarding-under-review.png").stat().st_size > 0
+    db.session.expire_all()
+    runner = db.session.query(Runner).one()
+    uploaded = {d.doc_type: (d.status, [f.filename for f in d.files])
+                for d in documents.list_documents(Principal.system(demo_company.id), runner.id)}
+    assert uploaded == {"pan_card": ("uploaded", ["pan.pdf"]), "bank_statement": ("requested", [])}

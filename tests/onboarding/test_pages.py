@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.extensions import db
 from app.models import Company, Runner
-from app.services import runners, senders
+from app.services import documents, runners, senders
 from app.services.demo_flows import ONBOARDING_SLUG, load_demo_onboarding
 from app.services.principal import Principal
 from tests.conftest import AuthActions
@@ -43,7 +43,12 @@ def test_from_phone_number_to_under_review(onboarding: Onboarding) -> None:
     assert runner.current_nodes == ["review"] and runner.status == "waiting"
     store = runners.runtime.load(runner.id).store.data
     assert store["applicant"]["monthly_income"] == 85000 and store["address"]["consent"] is True
-    assert store["documents"]["documents"][0]["content_type"] == "application/pdf"
+    # The step's upload went into the documents service: the store names the Document the
+    # node opened, and that document holds the file.
+    pan_id = store["documents"]["documents"]["pan_card"]
+    pan = documents.get_document(Principal.system(runner.company_id), pan_id)
+    assert pan.doc_type == "pan_card" and pan.status == "uploaded"
+    assert [(f.filename, f.content_type) for f in pan.files] == [("pan.pdf", "application/pdf")]
 
 
 def test_signing_in_again_continues_where_the_customer_left(onboarding: Onboarding) -> None:
@@ -149,7 +154,7 @@ def test_document_steps_require_and_check_uploads(onboarding: Onboarding) -> Non
     assert missing.status_code == 422 and "Choose a file to upload." in _text(missing)
     exe = (io.BytesIO(b"MZ\x90\x00 exe"), "pan.pdf")
     wrong = onboarding.submit({}, "documents", **{"file-pan_card": exe})
-    assert wrong.status_code == 422 and "Upload a PDF, JPEG, PNG file." in _text(wrong)
+    assert wrong.status_code == 422 and "Upload a PDF, an image" in _text(wrong)
     assert db.session.query(Runner).one().current_nodes == ["documents"]
 
 

@@ -12,8 +12,10 @@ outbox_bp = Blueprint("onboarding_outbox", __name__, url_prefix="/onboard-outbox
 def _check_deployment(state: object) -> None:
     # Start-up, not first request: a deployment whose OTP limits cannot hold must not come up.
     from app.services.otp import check_deployment
+    from app.services.storage import init_storage
 
     check_deployment(state.app)  # type: ignore[attr-defined]
+    init_storage(state.app)  # type: ignore[attr-defined]  customers upload here: storage must work
 
 
 def register_onboarding(app: Flask) -> None:

@@ -1,27 +1,25 @@
-"""Customer uploads: check what a file is from its bytes, store it, and describe it for the runner.
+"""Customer uploads from onboarding pages, handed to the documents service (the only place files go).
 
-`store_upload` is the one seam to the documents service: today it writes through
-`app.services.storage` and returns a description that goes into the runner's data; once
-`app.services.documents` offers an upload use case, this function should call it instead (so the
-file lands on the document row the runner's RequestDocuments opened).
+The documents service sniffs the type, caps the size, cleans the name, stores the bytes and records
+them on the runner's Document row; this module finds that row, says what a document step still
+needs, and turns refusals into messages for the field.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import filetype
-from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
 
-from app.models import Runner
-from app.models.base import new_id
+from app.extensions import db
+from app.models import Document, Runner
+from app.services import documents
+from app.services.errors import Conflict, ValidationFailed
 from app.services.principal import Principal
-from app.services.storage import get_storage
+from app.web.onboarding import schema_form
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-ALLOWED_TYPES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+ACCEPT = ",".join(documents.ALLOWED_TYPES)  # the file picker's hint; the server decides
 
 
 class UploadRefused(Exception):
@@ -32,26 +30,97 @@ class UploadRefused(Exception):
         self.message = message
 
 
-def inspect(upload: FileStorage) -> tuple[bytes, str]:
-    """The file's bytes and its sniffed content type, or UploadRefused."""
-    data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
-    if not data:
-        raise UploadRefused("The file is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-    kind = filetype.guess(data)
-    if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise UploadRefused(f"Upload a {', '.join(ALLOWED_TYPES.values())} file.")
-    return data, kind.mime
+def help_text() -> str:
+    return (f"PDF, image (JPEG, PNG, WebP), Word or Excel file, up to "
+            f"{documents.max_bytes() // (1024 * 1024)} MB.")
+
+
+def document_for(actor: Principal, runner: Runner, node: str, doc_type: str) -> Document:
+    """The Document the upload belongs to: the one the node's RequestDocuments opened, or for a
+    form's file field a runner document of that name (created on first use)."""
+    found = db.session.scalar(select(Document).where(
+        Document.company_id == runner.company_id, Document.runner_id == runner.id,
+        Document.node == node, Document.doc_type == doc_type).limit(1))
+    if found is not None:
+        return found
+    # Form file fields: not a document node, so no `node` (the documents service would otherwise
+    # try to submit the form node when the "document" is complete).
+    found = db.session.scalar(select(Document).where(
+        Document.company_id == runner.company_id, Document.runner_id == runner.id,
+        Document.node.is_(None), Document.doc_type == doc_type).limit(1))
+    return found or documents.create_document(actor, doc_type=doc_type, runner_id=runner.id)
 
 
 def store_upload(actor: Principal, runner: Runner, node: str, doc_type: str,
-                 upload: FileStorage) -> dict[str, Any]:
-    """Store one upload for `runner` at `node`; return what the runner's data records about it."""
-    data, content_type = inspect(upload)
-    file_id = new_id()
-    key = f"{runner.company_id}/onboarding/{runner.id}/{file_id}"
-    get_storage().put(key, data)
-    return {"id": file_id, "type": doc_type, "filename": secure_filename(upload.filename or "")[:200]
-            or "upload", "content_type": content_type, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "storage_key": key, "uploaded_by": actor.id}
+                 upload: FileStorage, *, submit: bool = False) -> dict[str, Any]:
+    """Add one upload to the runner's `doc_type` document at `node`; describe the stored file.
+
+    With `submit` the documents service moves the runner on when the node has all it waits for;
+    by default the caller does that once every file of the page is in.
+    """
+    return add_upload(actor, document_for(actor, runner, node, doc_type), upload, submit=submit)
+
+
+def add_upload(actor: Principal, document: Document, upload: FileStorage, *,
+               submit: bool = True) -> dict[str, Any]:
+    """Add one upload to `document` through the documents service; UploadRefused says why not."""
+    data = upload.stream.read(documents.max_bytes() + 1)  # one byte over is enough to refuse it
+    try:
+        stored = documents.add_file(actor, document.id, filename=upload.filename or "", data=data,
+                                    submit=submit)
+    except ValidationFailed as refused:
+        raise UploadRefused(refused.errors[0].message if refused.errors else refused.message) from refused
+    except Conflict as refused:
+        raise UploadRefused(refused.message) from refused
+    return {"id": stored.id, "document_id": document.id, "type": document.doc_type,
+            "filename": stored.filename, "content_type": stored.content_type, "size": stored.size}
+
+
+def document_slots(principal: Principal, runner: Runner, element: dict[str, Any],
+                   errors: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    """The document node's documents as the customer sees them: what is in, what is (again) needed."""
+    rows = {d.doc_type: d for d in documents.list_documents(principal, runner.id, node=element["name"])}
+    slots = []
+    for raw in (element.get("config") or {}).get("documents") or []:
+        row = rows.get(raw["type"])
+        status = row.status if row else "requested"
+        required = bool(row.required if row else raw.get("required", True))
+        slots.append({
+            "type": raw["type"], "required": required, "status": status,
+            "label": (row.label if row else "") or raw.get("label") or raw["type"].replace("_", " ").title(),
+            "note": row.note if row is not None and status == "reupload" else "",
+            "files": [f.filename for f in row.files] if row is not None and status in documents.DONE else [],
+            "needed": status in documents.OPEN and (required or status == "reupload"),
+            "errors": (errors or {}).get(raw["type"], [])})
+    return slots
+
+
+def take_uploads(principal: Principal, runner: Runner, element: dict[str, Any],
+                 files: MultiDict[str, FileStorage], *, schema: dict[str, Any] | None,
+                 data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Hand the step's files to the documents service; record missing or refused ones in `errors`.
+
+    Nothing is stored for a submission that goes back anyway (a field is wrong or a file missing).
+    """
+    slots: list[tuple[str, bool]] = []
+    if element["type"] == "document":
+        slots += [(d["type"], d["needed"]) for d in document_slots(principal, runner, element)]
+    file_fields = schema_form.file_fields(schema)
+    slots += [(name, name in set((schema or {}).get("required") or [])) for name in file_fields]
+    picked: dict[str, FileStorage] = {}
+    for name, needed in slots:
+        upload = files.get(f"file-{name}")
+        if upload is not None and schema_form.is_upload(upload):
+            picked[name] = upload
+        elif needed:
+            errors[name] = ["Choose a file to upload."]
+    if errors:
+        return
+    for name, upload in picked.items():
+        try:
+            stored = store_upload(principal, runner, element["name"], name, upload)
+        except UploadRefused as refused:
+            errors[name] = [refused.message]
+            continue
+        if name in file_fields:
+            data[name] = stored["document_id"]

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from app.extensions import db
 from app.htmx import htmx, htmx_response, render_page
 from app.models import Company, Customer, Flow, Runner
-from app.services import customer_auth, otp, runners
+from app.services import customer_auth, documents, otp, runners
 from app.services.errors import AuthenticationFailed, Conflict, RateLimited, ValidationFailed
 from app.services.principal import Principal
 from app.web.onboarding import bp, schema_form, steps, uploads
@@ -179,26 +179,28 @@ def sign_out(flow_slug: str) -> Response:
 
 
 # --- steps ------------------------------------------------------------------------------------------
-def _step_context(flow: Flow, runner: Runner, element: dict[str, Any] | None, *,
+def _step_context(flow: Flow, runner: Runner, element: dict[str, Any] | None, principal: Principal, *,
                   values: dict[str, Any] | None = None,
                   errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
     context: dict[str, Any] = {"flow": flow, "runner": runner, "stages": steps.stages(runner)}
     if element is None:
         title, message = steps.headline(runner)
         context.update(headline=title, message=message, polling=runner.status in ("queued", "running"),
-                       poll_seconds=POLL_SECONDS)
+                       poll_seconds=POLL_SECONDS, accept=uploads.ACCEPT, upload_help=uploads.help_text(),
+                       upload_errors=errors or {})
+        # Asked again while the runner waits elsewhere (its design has no `reupload` edge back to
+        # the upload step): the file can still be sent from here.
+        context["asked_again"] = [] if runner.status in ("succeeded", "cancelled") else [
+            d for d in documents.list_documents(principal, runner.id) if d.status == "reupload"]
         return context
     config = element.get("config") or {}
     context.update(element=element, title=config.get("title") or element["name"].replace("_", " ").title(),
-                   actions=steps.customer_actions(element), form_errors=(errors or {}).get("__all__", []))
-    if element["type"] == "form":
-        context["fields"] = schema_form.fields_for(config.get("schema"), values, errors)
-    else:
-        context["documents"] = [
-            {"type": d["type"], "label": d.get("label") or d["type"].replace("_", " ").title(),
-             "required": d.get("required", True), "errors": (errors or {}).get(d["type"], [])}
-            for d in config.get("documents") or []]
-        context["fields"] = schema_form.fields_for(config.get("schema"), values, errors)
+                   actions=steps.customer_actions(element), form_errors=(errors or {}).get("__all__", []),
+                   accept=uploads.ACCEPT, upload_help=uploads.help_text())
+    context["fields"] = schema_form.fields_for(config.get("schema"), values, errors)
+    if element["type"] == "document":
+        context["documents"] = uploads.document_slots(principal, runner, element, errors)
+        context["asked_again"] = [d for d in context["documents"] if d["status"] == "reupload"]
     return context
 
 
@@ -208,7 +210,7 @@ def step(flow_slug: str) -> Any:
     runner = _runner(flow, principal)
     element = steps.customer_step(runner)
     template = "onboarding/step.html" if element else "onboarding/progress.html"
-    return render_template(template, **_step_context(flow, runner, element))
+    return render_template(template, **_step_context(flow, runner, element, principal))
 
 
 @bp.post("/<flow_slug>/step")
@@ -229,49 +231,49 @@ def submit(flow_slug: str) -> Any:
     # Fields that could not even be read keep their own message; the schema judges the rest.
     readable = {k: v for k, v in data.items() if k not in errors}
     errors = {**schema_form.validate(schema, readable), **errors} if schema else errors
-    uploaded = _uploads(principal, runner, element, schema=schema, data=data, errors=errors)
+    uploads.take_uploads(principal, runner, element, request.files, schema=schema, data=data,
+                         errors=errors)
     if not errors:
-        if element["type"] == "document":
-            data["documents"] = uploaded
         try:
-            runners.execute_runner(principal, runner.id, action=action, data=data, node=element["name"])
+            if element["type"] == "document":
+                # The documents service submits the node itself once every document it waits for is in.
+                if not documents.submit_when_complete(principal, runner.id, element["name"], data=data,
+                                                      action=action):
+                    errors = {"__all__": ["Some documents are still missing."]}
+            else:
+                runners.execute_runner(principal, runner.id, action=action, data=data, node=element["name"])
         except ValidationFailed as error:
             errors = schema_form.errors_from_paths(error.errors) or {"__all__": [error.message]}
         except Conflict:
             flash("That step changed while you were on it. Please check the page again.", "warning")
             return redirect(url_for("onboarding.step", flow_slug=flow_slug))
-        else:
+        if not errors:
             return redirect(url_for("onboarding.step", flow_slug=flow_slug))
-    context = _step_context(flow, runner, element, values=data, errors=errors)
+    context = _step_context(flow, runner, element, principal, values=data, errors=errors)
     return render_template("onboarding/step.html", **context), 422
 
 
-def _uploads(principal: Principal, runner: Runner, element: dict[str, Any], *,
-             schema: dict[str, Any] | None, data: dict[str, Any],
-             errors: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Store the step's files (document slots and file fields); record refusals in `errors`."""
-    stored: list[dict[str, Any]] = []
-    slots = [(d["type"], bool(d.get("required", True)))
-             for d in (element.get("config") or {}).get("documents") or []]
-    for name in schema_form.file_fields(schema):
-        slots.append((name, name in set((schema or {}).get("required") or [])))
-    for name, required in slots:
-        upload = request.files.get(f"file-{name}")
-        if not schema_form.is_upload(upload):
-            if required:
-                errors[name] = ["Choose a file to upload."]
-            continue
-        if errors:
-            continue  # no point storing files for a submission that goes back anyway
+@bp.post("/<flow_slug>/documents/<uuid:document_id>")
+def upload_again(flow_slug: str, document_id: Any) -> Any:
+    """A document an officer asked for again, sent from the progress page."""
+    flow, _, principal = _signed_in(flow_slug)
+    runner = _runner(flow, principal)
+    document = documents.get_document(principal, str(document_id))  # NotFound unless the customer's
+    if document.runner_id != runner.id or document.status != "reupload":
+        flash("That document is not needed any more. Here is where things stand now.", "info")
+        return redirect(url_for("onboarding.step", flow_slug=flow_slug))
+    upload = request.files.get("file")
+    errors = {document.id: ["Choose a file to upload."]}
+    if schema_form.is_upload(upload):
         try:
-            meta = uploads.store_upload(principal, runner, element["name"], name, upload)  # type: ignore[arg-type]
+            uploads.add_upload(principal, document, upload)  # type: ignore[arg-type]
         except uploads.UploadRefused as refused:
-            errors[name] = [refused.message]
-            continue
-        stored.append(meta)
-        if name in schema_form.file_fields(schema):
-            data[name] = meta["id"]
-    return stored
+            errors = {document.id: [refused.message]}
+        else:
+            flash(f"Thank you, we received your {document.label}.", "success")
+            return redirect(url_for("onboarding.step", flow_slug=flow_slug))
+    context = _step_context(flow, runner, None, principal, errors=errors)
+    return render_template("onboarding/progress.html", **context), 422
 
 
 @bp.post("/<flow_slug>/validate")
@@ -302,4 +304,4 @@ def progress(flow_slug: str) -> Any:
         target = url_for("onboarding.step", flow_slug=flow_slug)
         return htmx_response("", redirect=target) if htmx else redirect(target)
     return render_page("onboarding/progress.html", "onboarding/_progress.html",
-                       **_step_context(flow, runner, None))
+                       **_step_context(flow, runner, None, principal))

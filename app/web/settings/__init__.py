@@ -6,6 +6,7 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 from app.web.settings import (  # noqa: E402, F401  routes attach to bp
     audit_views,
+    outbound_views,
     policy_views,
     secrets_views,
     system_views,

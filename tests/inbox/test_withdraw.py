@@ -1,0 +1,87 @@
+"""Work left behind: a node left by a direct Execute Runner action closes its open request; a request
+its own service completed keeps its outcome."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from app.extensions import db
+from app.services import approvals, checklists, documents, runners
+from tests.inbox.conftest import APPROVAL, CHECKLIST, DOCUMENTS, REVIEW, Team, chain
+from tests.inbox.test_api import basic
+from tests.inbox.test_checklists import ITEMS
+from tests.inbox.test_documents import PDF, customer_principal
+
+
+def permitting(node: dict[str, Any], *actions: str) -> dict[str, Any]:
+    """The node with credit officers allowed to submit `actions` directly."""
+    node = copy.deepcopy(node)
+    node["permissions"] = [{"roles": ["credit_officer"], "actions": list(actions)}]
+    return node
+
+
+def test_approve_via_execute_runner_withdraws_the_request_from_the_inbox(client, auth, team: Team,
+                                                                        make_flow, start):
+    runner = start(make_flow(chain(permitting(APPROVAL, "approve", "reject"))), {"amount": 400000})
+    request = approvals.get_by_resource(team.maker, "runner", runner.id)
+    auth.login(team.officers[1].email)
+    assert f"/inbox/approvals/{request.id}" in client.get("/inbox/").get_data(as_text=True)
+
+    response = client.post(f"/v1/rego/runners/{runner.id}/execute/", headers=basic(team.officers[0]),
+                           json={"action": "approve", "node": "credit_approval", "data": {}})
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    assert runners.get_runner(team.maker, runner.id).status == "succeeded"
+    assert approvals.get_approval(team.maker, request.id).status == "withdrawn"
+    page = client.get("/inbox/").get_data(as_text=True)
+    assert f"/inbox/approvals/{request.id}" not in page
+    assert '<span id="inbox-count" class="count">0</span>' in page
+
+
+def test_an_approval_decided_in_the_inbox_stays_approved(team: Team, make_flow, start):
+    runner = start(make_flow(chain(APPROVAL)), {"amount": 400000})
+    request = approvals.get_by_resource(team.maker, "runner", runner.id)
+    approvals.approve(team.officer(0), request.id, comment="fine")
+    db.session.expire_all()
+    assert runners.get_runner(team.maker, runner.id).status == "succeeded"
+    decided = approvals.get_approval(team.maker, request.id)
+    assert decided.status == "approved" and decided.extra.get("outcome_applied") is True
+
+
+def test_a_checklist_skipped_directly_is_withdrawn_and_a_ticked_one_stays_completed(team: Team,
+                                                                                   make_flow, start):
+    template = checklists.create_template(team.maker, name="Disbursal", items=ITEMS[:1])
+    flow = make_flow(chain(permitting(CHECKLIST, "complete"), template_id=template.id))
+    skipped, ticked = start(flow), start(flow)
+    runners.execute_runner(team.officer(0), skipped.id, action="complete", node="disbursal_checks")
+    db.session.expire_all()
+    assert checklists.checklist_at_stage(team.maker, skipped.id, "disbursal").status == "withdrawn"
+    assert all(c.runner_id != skipped.id for c in checklists.open_tasks(team.officer(1)))
+
+    opened = checklists.checklist_at_stage(team.maker, ticked.id)
+    checklists.set_item(team.officer(0), opened.id, opened.items[0].key, done=True)
+    db.session.expire_all()
+    assert runners.get_runner(team.maker, ticked.id).status == "succeeded"
+    assert checklists.get_checklist(team.maker, opened.id).status == "completed"
+
+
+def test_documents_moved_on_without_files_are_withdrawn_and_asked_again_on_return(team: Team,
+                                                                                  make_flow, start):
+    customer = customer_principal(team)
+    runner = start(make_flow(chain(DOCUMENTS, REVIEW)), {"amount": 1}, customer_id=customer.id)
+    runners.execute_runner(team.officer(0), runner.id, action="submit", node="kyc_documents")
+    db.session.expire_all()
+    statuses = {d.doc_type: d.status for d in documents.list_documents(team.maker, runner.id)}
+    assert statuses == {"pan": "withdrawn", "photo": "withdrawn"}
+
+    # The review sends the runner back (e.g. a re-upload): the same documents are asked for again.
+    runners.execute_runner(team.officer(0), runner.id, action="reupload", node="review", as_system=True)
+    db.session.expire_all()
+    docs = {d.doc_type: d for d in documents.list_documents(team.maker, runner.id)}
+    assert {t: d.status for t, d in docs.items()} == {"pan": "requested", "photo": "requested"}
+    documents.add_file(customer, docs["pan"].id, filename="pan.pdf", data=PDF)
+    db.session.expire_all()
+    assert runners.get_runner(team.maker, runner.id).current_nodes == ["review"]
+    after = {d.doc_type: d.status for d in documents.list_documents(team.maker, runner.id)}
+    assert after == {"pan": "uploaded", "photo": "requested"}  # completed by the service: left alone
