@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.services import approvals, runners
-from tests.conftest import DEFAULT_PASSWORD, _service_missing
+from tests.conftest import DEFAULT_PASSWORD
 from tests.inbox.conftest import APPROVAL, CHECKLIST, Team, chain
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run"]
-
-
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 def sign_in(browser: Any, base: str, email: str) -> Any:
@@ -45,10 +24,8 @@ def sign_in(browser: Any, base: str, email: str) -> Any:
 
 @pytest.mark.browser
 def test_two_officers_approve_two_levels_and_a_rejection_keeps_its_comment(
-        live_server: str, team: Team, make_flow, start) -> None:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        _service_missing(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import expect, sync_playwright
+        live_server: str, chromium: Any, team: Team, make_flow, start) -> None:
+    from playwright.sync_api import expect
 
     from app.services import checklists
 
@@ -59,35 +36,30 @@ def test_two_officers_approve_two_levels_and_a_rejection_keeps_its_comment(
     big_request = approvals.get_by_resource(team.maker, "runner", big.id)
     doomed_request = approvals.get_by_resource(team.maker, "runner", doomed.id)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            first = sign_in(browser, live_server, team.officers[0].email)
-            card = first.locator(f"#approval-{big_request.id}")
-            expect(card).to_contain_text("Loan of 750000")
-            expect(first.locator("#inbox-count")).to_have_text("2")
-            card.get_by_label("Comment").fill("Income verified")
-            card.get_by_role("button", name="Approve").click()
-            expect(card).to_have_count(0)  # htmx swapped the decided card out, no reload
-            expect(first.locator("#inbox-count")).to_have_text("1")
+    first = sign_in(chromium, live_server, team.officers[0].email)
+    card = first.locator(f"#approval-{big_request.id}")
+    expect(card).to_contain_text("Loan of 750000")
+    expect(first.locator("#inbox-count")).to_have_text("2")
+    card.get_by_label("Comment").fill("Income verified")
+    card.get_by_role("button", name="Approve").click()
+    expect(card).to_have_count(0)  # htmx swapped the decided card out, no reload
+    expect(first.locator("#inbox-count")).to_have_text("1")
 
-            second = sign_in(browser, live_server, team.officers[1].email)
-            second.get_by_role("link", name="Loan of 750000").click()
-            expect(second.get_by_role("heading", name="History")).to_be_visible()
-            expect(second.locator("ol.history")).to_contain_text("Income verified")
-            expect(second.locator("#fields-h")).to_be_visible()
-            second.get_by_role("button", name="Approve").click()
-            expect(second.get_by_role("heading", name="My inbox")).to_be_visible()
-            expect(second.locator(".flash-success")).to_contain_text("Approved")
+    second = sign_in(chromium, live_server, team.officers[1].email)
+    second.get_by_role("link", name="Loan of 750000").click()
+    expect(second.get_by_role("heading", name="History")).to_be_visible()
+    expect(second.locator("ol.history")).to_contain_text("Income verified")
+    expect(second.locator("#fields-h")).to_be_visible()
+    second.get_by_role("button", name="Approve").click()
+    expect(second.get_by_role("heading", name="My inbox")).to_be_visible()
+    expect(second.locator(".flash-success")).to_contain_text("Approved")
 
-            card = second.locator(f"#approval-{doomed_request.id}")
-            card.get_by_role("button", name="Reject").click()
-            expect(card).to_contain_text("needs a comment")
-            card.get_by_label("Comment").fill("Bureau score below policy")
-            card.get_by_role("button", name="Reject").click()
-            expect(card).to_have_count(0)
-        finally:
-            browser.close()
+    card = second.locator(f"#approval-{doomed_request.id}")
+    card.get_by_role("button", name="Reject").click()
+    expect(card).to_contain_text("needs a comment")
+    card.get_by_label("Comment").fill("Bureau score below policy")
+    card.get_by_role("button", name="Reject").click()
+    expect(card).to_have_count(0)
 
     db.session.expire_all()
     moved = runners.get_runner(team.maker, big.id)
