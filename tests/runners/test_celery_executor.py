@@ -55,9 +55,8 @@ def test_whole_stretch_runs_as_one_task(database_url, require_redis, make_flow, 
         actor = officer(db.session.get(Company, flow.company_id))
         with start_worker(queue, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             runner = runners.create_runner(actor, flow_id=flow.id).runner
-            outcome = runners.execute_runner(actor, runner.id, action="submit",
-                                             data={"name": "A", "amount": 1})
-            assert outcome.runner.status == "running"  # handed to the worker, not done inline
+            # Returns once the task is queued; the worker may or may not have finished yet.
+            runners.execute_runner(actor, runner.id, action="submit", data={"name": "A", "amount": 1})
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 db.session.expire_all()
