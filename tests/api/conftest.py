@@ -110,3 +110,25 @@ def make_design(client: FlaskClient, admin: dict[str, str],
         return response.get_json()
 
     return make
+
+
+# A flow on seed 000's design, and a starter of its runners, for the runner API tests (a module
+# that needs another `flow` defines its own, which takes precedence).
+@pytest.fixture
+def flow(make_flow, make_design):
+    from tests.api.runner_fixtures import seed000_design  # it imports this module
+
+    made = make_flow("Seed flow", tags=["retail"])
+    make_design(seed000_design(), flow=made, description="Personal loan onboarding")
+    return made
+
+
+@pytest.fixture
+def start(client, admin, flow):
+    def start_runner(headers=None, **body):
+        response = client.post("/v1/rego/runners/", headers=headers or admin,
+                               json={"flow_id": flow["id"], **body})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return start_runner

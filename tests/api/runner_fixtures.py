@@ -8,6 +8,7 @@ from typing import Any
 from tests.api.conftest import SEED_001_PARAMS
 
 PEOPLE = ["admin", "credit_officer", "customer"]
+SEED000_EXECUTE = {"action": "auto", "data": {}}  # seed 000's Execute Runner body, verbatim
 KYC_SCHEMA = {"type": "object", "properties": {"pan": {"type": "string"}, "amount": {"type": "number"}}}
 
 # start -> welcome (left by seed 000's `auto` action) -> kyc (a quote `return` edge, submit) -> done

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Customer, Runner
 from app.services import customer_auth
 from tests.api.conftest import assert_problem, error_paths
-from tests.api.runner_fixtures import KYC_SCHEMA, seed000_design
+from tests.api.runner_fixtures import KYC_SCHEMA, SEED000_EXECUTE, seed000_design
 
 RUNNER_FIELDS = {"id", "company_id", "ref_id", "flow_id", "design_id", "params", "current_node",
                  "store_id", "visited_nodes", "parent_runner_id", "primary_user_id", "store_info",
@@ -19,25 +18,6 @@ RUNNER_FIELDS = {"id", "company_id", "ref_id", "flow_id", "design_id", "params",
                  "current_nodes", "executions"}
 EXECUTION_FIELDS = {"node", "attempt", "status", "error", "duration_ms", "actor", "action",
                     "started_at", "finished_at"}
-SEED000_EXECUTE = {"action": "auto", "data": {}}  # seed 000's Execute Runner body, verbatim
-
-
-@pytest.fixture
-def flow(make_flow, make_design):
-    made = make_flow("Seed flow", tags=["retail"])
-    make_design(seed000_design(), flow=made, description="Personal loan onboarding")
-    return made
-
-
-@pytest.fixture
-def start(client, admin, flow):
-    def start_runner(headers=None, **body):
-        response = client.post("/v1/rego/runners/", headers=headers or admin,
-                               json={"flow_id": flow["id"], **body})
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return start_runner
 
 
 # --- create, execute, get -------------------------------------------------------------------------

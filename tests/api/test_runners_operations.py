@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -13,27 +12,7 @@ from app.models import AuditEntry, CallbackToken
 from app.services import callbacks, secrets
 from app.services.principal import Principal
 from tests.api.conftest import assert_problem, error_paths
-from tests.api.runner_fixtures import KYC_SCHEMA, seed000_design
-
-SEED000_EXECUTE = {"action": "auto", "data": {}}
-
-
-@pytest.fixture
-def flow(make_flow, make_design):
-    made = make_flow("Seed flow", tags=["retail"])
-    make_design(seed000_design(), flow=made, description="Personal loan onboarding")
-    return made
-
-
-@pytest.fixture
-def start(client, admin, flow):
-    def start_runner(headers=None, **body):
-        response = client.post("/v1/rego/runners/", headers=headers or admin,
-                               json={"flow_id": flow["id"], **body})
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return start_runner
+from tests.api.runner_fixtures import KYC_SCHEMA, SEED000_EXECUTE, seed000_design
 
 
 # --- store, design, template ----------------------------------------------------------------------
