@@ -1,4 +1,4 @@
-"""The baseline: a bare Flask + Flask-SQLAlchemy app reading and writing one row per request."""
+"""The baseline: bare Flask + Flask-SQLAlchemy (no auth, no hooks) reading and writing one row a request."""
 
 from __future__ import annotations
 
