@@ -161,7 +161,6 @@ def pending_approval(query: dict[str, Any]) -> dict[str, Any]:
 @v1.arguments(ApprovalCreateSchema)
 @v1.response(201, ApprovalSchema)
 def create_approvals(body: dict[str, Any]) -> ApprovalRequest:
-    body.pop("idempotency_key", None)
     levels = [{"name": level.get("name"), "approvers": level.get("approvers") or {},
                "min_approvals": level.get("min_approvals", 1)} for level in body.pop("levels", None) or []]
     return approvals.create_approval(principal(), levels=levels or None, fields=body.pop("fields_"), **body)

@@ -107,7 +107,6 @@ def _page(page: Any) -> dict[str, Any]:
 @v1.arguments(TemplateCreateSchema)
 @v1.response(201, TemplateSchema)
 def create_checklist_template(body: dict[str, Any]) -> ChecklistTemplate:
-    body.pop("idempotency_key", None)
     return checklists.create_template(principal(), **body)
 
 

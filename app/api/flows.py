@@ -46,7 +46,6 @@ def _page(page: Page[Any]) -> dict[str, Any]:
 @v1.arguments(FlowCreateSchema)
 @v1.response(201, FlowSchema)
 def create_flow(body: dict[str, Any]) -> Flow:
-    body.pop("idempotency_key", None)
     return flows.create_flow(principal(), **body)
 
 
@@ -82,7 +81,6 @@ def update_flow(body: dict[str, Any], flow_id: UUID) -> Flow:
 @v1.arguments(DesignCreateSchema)
 @v1.response(201, DesignSchema)
 def create_design(body: dict[str, Any]) -> DesignVersion:
-    body.pop("idempotency_key", None)
     return flows.create_design(principal(), **body)
 
 

@@ -91,7 +91,6 @@ def _filter(query: dict[str, Any]) -> RunnerFilter:
 @v1.arguments(RunnerCreateSchema)
 @v1.response(201, RunnerDetailSchema)
 def create_runner(body: dict[str, Any]) -> dict[str, Any]:
-    body.pop("idempotency_key", None)
     outcome = runners.create_runner(principal(), **body)
     return runner_queries.runner_view(outcome.runner)
 
@@ -104,7 +103,6 @@ def create_runner(body: dict[str, Any]) -> dict[str, Any]:
 @v1.arguments(RunnerCreateExecuteSchema)
 @v1.response(201, ExecuteResultSchema)
 def create_and_execute_runner(body: dict[str, Any]) -> dict[str, Any]:
-    body.pop("idempotency_key", None)
     return execute_result(runners.create_runner(principal(), **body))
 
 

@@ -95,3 +95,9 @@ class IdempotentSchema(BaseSchema):
 
     idempotency_key = fields.String(load_only=True, validate=validate.Length(1, 255), metadata={
         "description": "Same as the `Idempotency-Key` header"})
+
+    @ma.post_load
+    def drop_idempotency_key(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # The @idempotent layer reads the key from the raw request; handlers never see it.
+        data.pop("idempotency_key", None)
+        return data
