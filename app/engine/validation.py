@@ -52,6 +52,9 @@ DESIGN_SCHEMA: dict[str, Any] = {
                 "edges": {"type": "array", "items": _EDGE},
                 "retry": {"anyOf": [{"type": "null"}, RETRY_SCHEMA]},
                 "fallback_node": {"type": ["string", "null"]},
+                # Where the visual editor draws the node; the engine never reads it.
+                "position": {"type": "object", "required": ["x", "y"], "additionalProperties": False,
+                             "properties": {"x": {"type": "number"}, "y": {"type": "number"}}},
             },
         }},
     },
