@@ -44,13 +44,15 @@ def visible_nav() -> list[NavItem]:
 
 def register_web(app: Flask) -> None:
     from app.web.auth import bp as auth_bp
+    from app.web.designer import bp as designer_bp
     from app.web.home import bp as home_bp
     from app.web.inbox import bp as inbox_bp
     from app.web.ops import bp as ops_bp
+    from app.web.runners import bp as runners_bp
     from app.web.security import bp as security_bp
     from app.web.settings import bp as settings_bp
 
-    for bp in (ops_bp, auth_bp, home_bp, settings_bp, security_bp, inbox_bp):
+    for bp in (ops_bp, auth_bp, home_bp, settings_bp, security_bp, inbox_bp, designer_bp, runners_bp):
         app.register_blueprint(bp)
     from app.web.onboarding import register_onboarding
 

@@ -1,0 +1,3 @@
+"""Designer pages."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Runner pages."""
+
+from __future__ import annotations
