@@ -88,3 +88,16 @@ def test_api_needs_no_csrf(client, make_token):
     _, raw = make_token()
     response = client.post("/v1/whoami/", headers={"Authorization": f"Bearer {raw}"})
     assert_problem(response, 405)  # reached routing (not a CSRF 400)
+
+
+def test_a_signed_in_browser_session_opens_nothing_in_the_api(client, auth, make_user, make_token):
+    """The API keeps no cookie session: a staff cookie neither authenticates a call nor is re-sent,
+    and a page after the call still finds the user signed in."""
+    user = make_user(roles=("admin",))
+    auth.login(user.email)
+    assert_problem(client.get("/v1/whoami/"), 401)
+    _, raw = make_token(user.company, roles=("admin",))
+    answer = client.get("/v1/whoami/", headers={"Authorization": f"Bearer {raw}"})
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+    assert client.get("/").status_code == 200  # the page session is untouched

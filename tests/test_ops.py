@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import text
 
+from app import create_app
 from app.extensions import db
 
 
@@ -70,3 +71,30 @@ def test_security_headers(client):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_view_may_set_its_own_security_header_and_https_adds_hsts(database_url):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "k" * 40,
+                      "SESSION_COOKIE_SECURE": True})
+
+    @app.get("/framed")
+    def framed():
+        return "ok", 200, {"x-frame-options": "SAMEORIGIN"}
+
+    headers = app.test_client().get("/framed").headers
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]  # kept, not doubled
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_limits_come_only_from_decorators(app, monkeypatch):
+    """The app-wide limit check is dropped because no default or application limit exists: a limit
+    set that way would go unenforced, so configuring one keeps the check."""
+    from app.extensions import limiter
+
+    assert not limiter.limit_manager.default_limits and not limiter.limit_manager.application_limits
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    # The limiter is one object for every app: pretend a default limit exists rather than set one.
+    monkeypatch.setattr(type(limiter.limit_manager), "default_limits", property(lambda _: ["1/second"]))
+    guarded = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k" * 40})
+    assert limiter._check_request_limit in guarded.before_request_funcs[None]

@@ -34,6 +34,7 @@ def _import_route_modules() -> None:
 
 
 def register_api(app: Flask) -> None:
+    from app.api.sessions import PagesOnlySessionInterface
     from app.extensions import csrf
 
     _import_route_modules()
@@ -41,6 +42,8 @@ def register_api(app: Flask) -> None:
 
     csrf.exempt(v1)  # token/Basic-authenticated, no cookies: CSRF does not apply
     csrf.exempt(flow_api)
+    app.session_interface = PagesOnlySessionInterface(
+        tuple(f"{bp.url_prefix}/" for bp in (v1, flow_api)))
     api = FlowdeskApi(app, spec_kwargs={
         "title": "Flowdesk API", "version": "1", "openapi_version": "3.1.0",
         "info": {"description": API_DESCRIPTION},

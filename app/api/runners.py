@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from flask import request
+from flask import Response, current_app, request
 
 from app.api import v1
 from app.api.auth import customer_allowed, principal, public
@@ -54,13 +56,11 @@ def _page(page: Any) -> dict[str, Any]:
     return {"items": page.items, "continuation_token": page.continuation_token}
 
 
-def execute_result(outcome: RunnerOutcome, summary: tuple[list[str], str] | None = None,
-                   ) -> dict[str, Any]:
-    """Seed 000's Execute Runner answer for a runner after an action (or creation); `summary` is
-    `runner_queries.flow_summary` when the caller read it already."""
+def execute_result(outcome: RunnerOutcome) -> dict[str, Any]:
+    """Seed 000's Execute Runner answer for a runner after an action (or creation)."""
     runner = outcome.runner
     elements = runners.current_elements(runner)
-    tags, description = summary or runner_queries.flow_summary(runner.id)
+    tags, description = runner_queries.flow_summary(runner)
     return {
         "id": runner.id, "company_id": runner.company_id, "element": elements[0] if elements else None,
         "tags": tags, "description": description,
@@ -71,6 +71,21 @@ def execute_result(outcome: RunnerOutcome, summary: tuple[list[str], str] | None
                    "current_nodes": list(runner.current_nodes)},
         "replies": [{"node": r.node, "action": r.action, "data": r.data} for r in outcome.replies],
     }
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()  # marshmallow's DateTime "iso" format
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def execute_answer(outcome: RunnerOutcome, status: int = 200) -> Response:
+    """`execute_result` as `ExecuteResultSchema` dumps it and `jsonify` sends it, byte for byte, without
+    marshmallow's per-field dump: a tenth of Execute Runner's time. Safe because `execute_result`
+    builds exactly the schema's fields from JSON types and datetimes; a test holds the two equal."""
+    body = json.dumps(execute_result(outcome), default=_json_default, sort_keys=True,
+                      separators=(",", ":"))
+    return current_app.response_class(f"{body}\n", status=status, mimetype="application/json")
 
 
 def _store_view(store: Store, runner_id: str | None) -> dict[str, Any]:
@@ -102,8 +117,8 @@ def create_runner(body: dict[str, Any]) -> dict[str, Any]:
 @idempotent
 @v1.arguments(RunnerCreateExecuteSchema)
 @v1.response(201, ExecuteResultSchema)
-def create_and_execute_runner(body: dict[str, Any]) -> dict[str, Any]:
-    return execute_result(runners.create_runner(principal(), **body))
+def create_and_execute_runner(body: dict[str, Any]) -> Response:
+    return execute_answer(runners.create_runner(principal(), **body), status=201)
 
 
 @v1.route(f"{PREFIX}/<uuid:runner_id>/execute/", methods=["POST"], tags=TAG)
@@ -114,14 +129,10 @@ def create_and_execute_runner(body: dict[str, Any]) -> dict[str, Any]:
 @idempotent
 @v1.arguments(EXECUTE_SCHEMA)
 @v1.response(200, ExecuteResultSchema)
-def execute_runner(body: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
-    # Read in the transaction the service then commits: a statement after the commit would check
-    # a connection out of the pool again (and ping it, on PostgreSQL). Shown only once the service
-    # has found the runner visible to the caller.
-    summary = runner_queries.flow_summary(str(runner_id))
+def execute_runner(body: dict[str, Any], runner_id: UUID) -> Response:
     outcome = runners.execute_runner(principal(), str(runner_id), action=body["action"],
                                      data=body.get("data"), node=body.get("node"))
-    return execute_result(outcome, summary)
+    return execute_answer(outcome)
 
 
 @v1.route(f"{PREFIX}/<uuid:runner_id>/", methods=["GET"], tags=TAG)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, inspect, or_, select
 
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
-from app.services import errors, runners, templates
+from app.services import errors, runners, runtime, templates
 from app.services.customers import normalise_mobile
 from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_token, encode_token, paginate
 from app.services.principal import Principal
@@ -151,10 +151,14 @@ _FLOW_SUMMARY = (select(_F.c.tags, _F.c.description, _D.c.description)
                  .where(_R.c.id == bindparam("runner_id")))
 
 
-def flow_summary(runner_id: str) -> tuple[list[str], str]:
+def flow_summary(runner: Runner) -> tuple[list[str], str]:
     """The runner's flow tags, and its design version's description (else its flow's); no access
-    check, so callers show it only with a runner the actor may see."""
-    found = db.session.execute(_FLOW_SUMMARY, {"runner_id": runner_id}).first()
+    check, so callers show it only with a runner the actor may see. Free when the runner was read
+    by `runtime.read` (it came in the same statement)."""
+    known = inspect(runner).info.get(runtime.SUMMARY_KEY)
+    if known is not None:
+        return known
+    found = db.session.execute(_FLOW_SUMMARY, {"runner_id": runner.id}).first()
     if found is None:
         return [], ""
     tags, flow_description, design_description = found

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import engine
 from app.engine import effects as fx
 from app.extensions import db
-from app.models import DesignVersion, Runner, Store, WorkItem
+from app.models import DesignVersion, Flow, Runner, Store, WorkItem
 from app.services import errors, outbox
 from app.services.clock import now as utcnow
 from app.services.effect_hooks import EffectContext, run_hooks
@@ -97,9 +97,15 @@ def design_for(design_id: str) -> engine.Design:
 
 # The hot path's statements are built once: a statement object memoises its cache key, so running
 # it again skips building and hashing its tree (~10% of a transition; see bench/README.md).
-_READ = (select(Runner, Store).join(Store, Store.id == Runner.store_id)
-         .where(Runner.id == bindparam("runner_id")))
 _RUNNERS, _STORES = Runner.__table__, Store.__table__
+_VERSIONS, _FLOWS = DesignVersion.__table__, Flow.__table__
+# The runner, its store and the three small columns an answer about it shows (flow tags, design and
+# flow descriptions) in one statement: the design's document, the big part, comes from `design_for`.
+_READ = (select(Runner, Store, _FLOWS.c.tags, _VERSIONS.c.description, _FLOWS.c.description)
+         .join(Store, Store.id == Runner.store_id)
+         .join(_VERSIONS, _VERSIONS.c.id == Runner.design_id)
+         .outerjoin(_FLOWS, _FLOWS.c.id == _VERSIONS.c.flow_id)
+         .where(Runner.id == bindparam("runner_id")))
 # SET gets the version increment here and every other column from the parameters' keys.
 _UPDATE_RUNNER = (update(_RUNNERS).where(_RUNNERS.c.id == bindparam("b_id"),
                                          _RUNNERS.c.version == bindparam("b_seen"))
@@ -107,20 +113,27 @@ _UPDATE_RUNNER = (update(_RUNNERS).where(_RUNNERS.c.id == bindparam("b_id"),
 _UPDATE_STORE = (update(_STORES).where(_STORES.c.id == bindparam("b_id"))
                  .values(version=_STORES.c.version + 1))
 _STORE_KEY = "flowdesk.store"
+SUMMARY_KEY = "flowdesk.flow_summary"
 _WORK = WorkItem.__table__
 _DELETE_WORK = delete(_WORK).where(_WORK.c.id == bindparam("b_id"),
                                    _WORK.c.lease_token == bindparam("b_token"))
 
 
 def read(runner_id: str) -> tuple[Runner, Store] | None:
-    """The runner and its store in one statement, refreshed from the database (not the session)."""
+    """The runner and its store in one statement, refreshed from the database (not the session).
+
+    The row keeps its flow summary (tags, description) under `SUMMARY_KEY` in its `info`, for
+    answers that show it without another statement."""
     found = db.session.execute(_READ, {"runner_id": runner_id},
                                execution_options={"populate_existing": True}).first()
     if found is None:
         return None
+    runner, store, tags, design_description, flow_description = found
+    info = inspect(runner).info
     # The session holds unchanged objects weakly: keep the store alive for `load(row=...)`.
-    inspect(found[0]).info[_STORE_KEY] = found[1]
-    return found[0], found[1]
+    info[_STORE_KEY] = store
+    info[SUMMARY_KEY] = (list(tags or []), design_description or flow_description or "")
+    return runner, store
 
 
 def load(runner_id: str, *, row: Runner | None = None) -> Transition:

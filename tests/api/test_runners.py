@@ -61,6 +61,33 @@ def test_return_edges_answer_in_replies_and_the_runner_stays(client, admin, star
     assert body["element"]["name"] == "kyc"
 
 
+def test_execute_answers_exactly_what_its_documented_schema_dumps(client, admin, start):
+    """Execute Runner writes its JSON without marshmallow (its hottest path): the bytes must be what
+    the OpenAPI schema's dump would have sent, for a waiting answer with replies, a created one, and
+    one where the runner ended (`element` null)."""
+    from flask import jsonify
+
+    from app.api.runner_schemas import ExecuteResultSchema
+
+    def documented(body: dict) -> bytes:
+        # What flask-smorest did before: dump through the schema, then `jsonify`.
+        payload = ExecuteResultSchema().dump(ExecuteResultSchema().load(body))
+        return jsonify(payload).get_data()
+
+    runner = start()
+    url = f"/v1/rego/runners/{runner['id']}/execute/"
+    answers = [client.post(url, headers=admin, json=SEED000_EXECUTE),
+               client.post(url, headers=admin, json={"action": "quote", "data": {"amount": 5000.5, "ü": "✓"}}),
+               client.post("/v1/rego/runners/create-and-execute/", headers=admin,
+                           json={"flow_id": runner["flow_id"], "action": "auto", "data": {}}),
+               client.post(url, headers=admin, json={"action": "submit", "data": {"pan": "X"}})]
+    assert [a.status_code for a in answers] == [200, 200, 201, 200]
+    assert answers[1].get_json()["replies"] and answers[3].get_json()["element"] is None
+    for answer in answers:
+        assert answer.mimetype == "application/json"
+        assert answer.get_data() == documented(answer.get_json())
+
+
 def test_get_runner_lists_every_node_execution_and_the_final_status(client, admin, start):
     runner = start()
     url = f"/v1/rego/runners/{runner['id']}/"
