@@ -181,13 +181,15 @@ def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] 
     # FOR UPDATE conflicts with the key-share lock a runner insert takes on its design row, so
     # no runner can start on this version between the check below and our commit.
     design = _design(actor, design_id, lock=True)
-    if db.session.scalar(select(Runner.id).where(Runner.design_id == design.id).limit(1)):
+    if design_has_runners(design.id):
         raise Conflict(f"Version {design.version} has runners and cannot change; duplicate it "
                        "and edit the copy.")
     if document is not None:
         _apply_document(design, document)
         if not design.is_valid and _flow(actor, design.flow_id).current_design_id == design.id:
-            raise _invalid(validate(design.document), "The current design must stay valid.")
+            problems = validate(design.document)
+            db.session.rollback()  # the refused document was flushed; the caller keeps the saved one
+            raise _invalid(problems, "The current design must stay valid.")
     if name is not None:
         design.name = name
     if description is not None:
@@ -299,6 +301,26 @@ def node_data_schema(actor: Principal, design_id: str, node_name: str) -> dict[s
             schema = (node.get("config") or {}).get("schema")
             return schema if isinstance(schema, dict) else {}
     raise NotFound(f"The design has no node named '{node_name}'.")
+
+
+# --- the designer's first version -------------------------------------------------------------
+def starter_document(name: str) -> dict[str, Any]:
+    """The smallest valid design: a start node leading to an end node."""
+    return {"name": name, "start_node": "start", "nodes": [
+        {"name": "start", "type": "start", "config": {}, "edges": [{"type": "goto", "target_node": "end"}]},
+        {"name": "end", "type": "end", "config": {"status": "succeeded"}}]}
+
+
+def create_flow_with_first_design(actor: Principal, *, name: str, description: str = "") -> DesignVersion:
+    """A new flow whose version 1 is the starter design (valid, so it is current at once)."""
+    flow = create_flow(actor, name=name, description=description)
+    return create_design(actor, flow_id=flow.id, document=starter_document(name), name=name)
+
+
+def design_has_runners(design_id: str) -> bool:
+    """Runners use the version, so it can no longer change (no access check: pass a design the
+    caller may see)."""
+    return db.session.scalar(select(Runner.id).where(Runner.design_id == design_id).limit(1)) is not None
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -74,6 +74,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "api_v1.runner_callback": frozenset(),  # signed per runner: a made-up token is refused
     "api_v1.list_stores": STAFF, "api_v1.get_store": STAFF, "api_v1.create_store": OPS,
     "api_v1.query_warehouse": STAFF,
+    # Designer pages: only admins draw, validate, publish and copy designs.
+    "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
+    "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,
+    "designer.duplicate": ADMIN,
 }
 # URL arguments that are not one of company A's objects: a second company reaching a route with
 # only these is on its own data.

@@ -1,3 +1,146 @@
-"""Designer pages."""
+"""Designer pages: the flows, one flow's versions, the editor, validation, publishing and copying."""
 
 from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth import current_principal, role_required
+from app.engine import Problem
+from app.htmx import render_page
+from app.models import DesignVersion
+from app.services import flow_queries, flows
+from app.services.errors import Conflict, ServiceError, ValidationFailed
+from app.web.designer import bp
+from app.web.designer.editor import graph_data, palette, pretty, problem_nodes
+from app.web.designer.forms import ActionForm, DesignForm, NewFlowForm
+
+ADMIN = "admin"
+FLOWS_PER_PAGE = 50
+
+
+def _index_page(form: NewFlowForm, status: int = 200) -> tuple[str, int]:
+    page = flow_queries.list_flow_summaries(current_principal(), limit=FLOWS_PER_PAGE,
+                                            continuation_token=request.args.get("after") or None)
+    return render_template("designer/index.html", form=form, summaries=page.items,
+                           next_token=page.continuation_token), status
+
+
+@bp.get("/", endpoint="index")
+@role_required(ADMIN)
+def index() -> tuple[str, int]:
+    return _index_page(NewFlowForm(formdata=None))
+
+
+@bp.post("/flows", endpoint="create_flow")
+@role_required(ADMIN)
+def create_flow() -> Response | tuple[str, int]:
+    form = NewFlowForm()
+    if not form.validate_on_submit():
+        return _index_page(form, 422)
+    name = (form.name.data or "").strip()
+    try:
+        design = flows.create_flow_with_first_design(current_principal(), name=name,
+                                                     description=form.description.data or "")
+    except Conflict as refused:
+        form.name.errors = [refused.message]
+        return _index_page(form, 409)
+    flash(f"Flow “{name}” created. Version 1 is a start node leading to an end node: draw from there.",
+          "success")
+    return redirect(url_for("designer.edit", design_id=design.id))
+
+
+@bp.get("/flows/<uuid:flow_id>", endpoint="flow")
+@role_required(ADMIN)
+def flow_page(flow_id: UUID) -> str:
+    actor = current_principal()
+    flow = flows.get_flow(actor, str(flow_id))
+    return render_template("designer/flow.html", flow=flow, action_form=ActionForm(),
+                           versions=flow_queries.list_versions(actor, flow.id))
+
+
+def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[Problem] | None = None,
+                    refusal: ServiceError | None = None,
+                    drawn: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the editor page shows. `drawn` is laid out instead of the saved document when the
+    admin's refused text parsed, so the drawing matches the text they kept."""
+    actor = current_principal()
+    flow = flows.get_flow(actor, design.flow_id)
+    return {
+        "flow": flow, "design": design, "form": form, "action_form": ActionForm(),
+        "locked": flow_queries.has_runners(actor, design.id),
+        "is_current": flow.current_design_id == design.id,
+        "graph": graph_data(drawn if drawn is not None else design.document), "palette": palette(),
+        "problems": problems, "problem_nodes": problem_nodes(problems), "refusal": refusal,
+    }
+
+
+def _saved_form(design: DesignVersion) -> DesignForm:
+    return DesignForm(formdata=None, data={"name": design.name, "document": pretty(design.document)})
+
+
+@bp.get("/<uuid:design_id>", endpoint="edit")
+@role_required(ADMIN)
+def edit(design_id: UUID) -> str:
+    design = flows.get_design(current_principal(), str(design_id))
+    return render_template("designer/edit.html", **_editor_context(design, _saved_form(design)))
+
+
+@bp.post("/<uuid:design_id>", endpoint="save")
+@role_required(ADMIN)
+def save(design_id: UUID) -> Response | tuple[str, int]:
+    actor = current_principal()
+    design = flows.get_design(actor, str(design_id))
+    form = DesignForm()
+    if not form.validate_on_submit():
+        return render_template("designer/edit.html", **_editor_context(design, form)), 422
+    document = form.parsed_document()
+    try:
+        saved = flows.update_design(actor, design.id, document=document, name=(form.name.data or "").strip())
+    except (Conflict, ValidationFailed) as refused:
+        context = _editor_context(flows.get_design(actor, design.id), form, refusal=refused, drawn=document)
+        return render_template("designer/edit.html", **context), 409 if isinstance(refused, Conflict) else 422
+    if saved.is_valid:
+        flash(f"Saved version {saved.version}.", "success")
+    else:
+        flash(f"Saved version {saved.version}. It has problems: Validate lists them.", "warning")
+    return redirect(url_for("designer.edit", design_id=saved.id))
+
+
+@bp.post("/<uuid:design_id>/validate", endpoint="validate")
+@role_required(ADMIN)
+def validate(design_id: UUID) -> str:
+    """The problems partial for htmx; without JavaScript, the editor page with the list in it."""
+    actor = current_principal()
+    design = flows.get_design(actor, str(design_id))
+    problems = flows.validate_design(actor, design.id)
+    return render_page("designer/edit.html", "designer/_problems.html",
+                       **_editor_context(design, _saved_form(design), problems=problems))
+
+
+@bp.post("/<uuid:design_id>/current", endpoint="mark_current")
+@role_required(ADMIN)
+def mark_current(design_id: UUID) -> Response:
+    actor = current_principal()
+    design = flows.get_design(actor, str(design_id))
+    try:
+        flows.mark_current_design(actor, design.id)
+    except ValidationFailed as refused:
+        flash(f"Version {design.version} was not made current. {refused.message} "
+              "Open it and use Validate to see what to fix.", "danger")
+    else:
+        flash(f"Version {design.version} is now current: new runners start on it.", "success")
+    return redirect(url_for("designer.flow", flow_id=design.flow_id))
+
+
+@bp.post("/<uuid:design_id>/duplicate", endpoint="duplicate")
+@role_required(ADMIN)
+def duplicate(design_id: UUID) -> Response:
+    actor = current_principal()
+    source = flows.get_design(actor, str(design_id))
+    copy = flows.duplicate_design(actor, source.id)
+    flash(f"Version {copy.version} is a copy of version {source.version}; edit it here.", "success")
+    return redirect(url_for("designer.edit", design_id=copy.id))

@@ -1,0 +1,51 @@
+"""Forms of the designer pages: a new flow, a design version's name and JSON, and bare action buttons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+MAX_DOCUMENT_CHARS = 1_000_000  # far beyond any real design; stops a pasted log file early
+
+
+class NewFlowForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
+                       description="Shown to people, e.g. 'Personal loan'. Its slug is made from it.")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    submit = SubmitField("Create flow")
+
+
+class JsonObject:
+    """Parses a field's text as a JSON object into `field.parsed`, or explains where it breaks."""
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        try:
+            value: Any = json.loads(field.data or "")
+        except ValueError as error:
+            where = (f" (line {error.lineno}, column {error.colno})"
+                     if isinstance(error, json.JSONDecodeError) else "")
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            raise ValidationError(f"This is not valid JSON: {reason}{where}.") from None
+        if not isinstance(value, dict):
+            raise ValidationError('A design is a JSON object: {"start_node": …, "nodes": […]}.')
+
+
+class DesignForm(FlaskForm):
+    name = StringField("Version name", validators=[DataRequired(), Length(max=200)])
+    document = TextAreaField("Design JSON", validators=[DataRequired(), Length(max=MAX_DOCUMENT_CHARS),
+                                                        JsonObject()],
+                             description="The design format is described in docs/designs.md. "
+                                         "With JavaScript on, the drawing above edits this text for you.")
+    submit = SubmitField("Save")
+
+    def parsed_document(self) -> dict[str, Any]:
+        """The document once `validate_on_submit()` passed (JsonObject checked it is an object)."""
+        return json.loads(self.document.data)
+
+
+class ActionForm(FlaskForm):
+    """A POST button that carries only the CSRF token (validate, make current, duplicate)."""

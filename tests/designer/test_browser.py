@@ -1,0 +1,90 @@
+"""The visual editor in a real browser: add, connect, move, save, validate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from app.extensions import db
+from app.services import flows
+from tests.conftest import DEFAULT_PASSWORD
+
+
+def open_editor(browser: Any, base: str, email: str, design_id: str, errors: list[str]) -> Any:
+    page = browser.new_context().new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/designs/{design_id}")
+    return page
+
+
+def drag(page: Any, locator: Any, dx: float, dy: float) -> None:
+    box = locator.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 40 + dx, box["y"] + 20 + dy, steps=5)
+    page.mouse.up()
+
+
+@pytest.mark.browser
+def test_an_admin_draws_a_node_saves_it_and_validates(live_server: str, chromium: Any, admin, actor,
+                                                      make_design) -> None:
+    from playwright.sync_api import expect
+
+    current = make_design()
+    design = make_design(flow=flows.get_flow(actor, current.flow_id))  # a draft: it may be invalid
+    errors: list[str] = []
+    page = open_editor(chromium, live_server, admin.email, design.id, errors)
+    canvas = page.locator("#canvas")
+    expect(canvas.locator("g.node")).to_have_count(3)
+    expect(page.locator("#source")).not_to_have_attribute("open", "")  # the drawing leads
+
+    # Add a form node from the palette: it is selected and its panel opens.
+    page.get_by_label("Node type", exact=True).first.select_option("form")
+    page.get_by_role("button", name="Add node").click()
+    node = canvas.locator('g.node[data-name="form_1"]')
+    expect(node).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_label("Node name")).to_have_value("form_1")
+
+    # Connect it to `done` on the `submit` action.
+    page.get_by_label("Target node").select_option("done")
+    page.get_by_label("Action", exact=True).fill("submit")
+    page.get_by_role("button", name="Add edge").click()
+    expect(canvas.locator("g.edge")).to_have_count(3)
+    edge = {"action": "submit", "type": "goto", "target_node": "done"}
+    expect(page.get_by_label("Edges (JSON)")).to_have_value(json.dumps([edge], indent=2))
+
+    # Bad JSON in a panel field is explained and does not reach the document.
+    page.get_by_label("Config (JSON)").fill('{"title": ')
+    expect(page.locator("#node-config-error")).to_contain_text("Not valid JSON yet")
+    page.get_by_label("Config (JSON)").fill('{"title": "Documents"}')
+    expect(page.locator("#node-config-error")).to_be_hidden()
+
+    before = node.bounding_box()
+    drag(page, node, 100, 100)
+    after = node.bounding_box()
+    assert before and after and after["x"] > before["x"] + 80 and after["y"] > before["y"] + 80
+    expect(page.locator("#dirty")).to_be_visible()
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("Saved version 2. It has problems")
+    db.session.expire_all()
+    saved = {n["name"]: n for n in flows.get_design(actor, design.id).document["nodes"]}
+    assert saved["form_1"]["type"] == "form" and saved["form_1"]["config"] == {"title": "Documents"}
+    assert saved["form_1"]["edges"] == [edge]
+    assert saved["form_1"]["position"]["x"] >= 100 and saved["form_1"]["position"]["y"] >= 100
+    assert "position" not in saved["apply"]  # only what the admin moved gets a position
+
+    # Nothing leads to form_1 yet: validation says so and the drawing marks it.
+    page.get_by_role("button", name="Validate the saved version").click()
+    expect(page.locator("#problems")).to_contain_text("node “form_1”")
+    expect(page.locator("#problems")).to_contain_text("unreachable")
+    expect(canvas.locator('g.node[data-name="form_1"]')).to_have_class("node type-form has-problem")
+    assert errors == []

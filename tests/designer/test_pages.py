@@ -1,0 +1,220 @@
+"""Designer pages without a browser: flows, versions, the JSON editor form, validation, publishing, copies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.services import flow_queries, flows
+from tests.designer.conftest import HTMX, form_design, post, textarea
+
+
+def row(html: str, text: str) -> str:
+    """The table row that contains `text`."""
+    return next(part for part in html.split("<tr") if text in part)
+
+
+def test_only_admins_open_the_designer(client, auth, make_user, admin):
+    for role in ("credit_officer", "viewer"):
+        auth.login(make_user(admin.company, roles=(role,)).email)
+        assert client.get("/designs/").status_code == 403
+        auth.logout()
+
+
+def test_the_index_lists_flows_with_their_current_version_and_count(client, signed_in, actor, make_design):
+    first = make_design(flow_name="Gold loan")
+    make_design({"start_node": "nowhere", "nodes": []}, flow=flows.get_flow(actor, first.flow_id))
+    flows.create_flow(actor, name="Empty flow")
+    page = client.get("/designs/").get_data(as_text=True)
+    assert "Gold loan" in page and "<code>gold-loan</code>" in page
+    assert "Version 1" in row(page, "Gold loan") and "<td>2</td>" in row(page, "Gold loan")
+    empty = row(page, "Empty flow")
+    assert "None yet (no valid version)" in empty and "<td>0</td>" in empty
+
+
+def test_a_new_flow_opens_the_editor_on_a_valid_start_to_end_design(client, signed_in, actor):
+    response = post(client, "/designs/flows", {"name": "Car loan", "description": "Used cars"},
+                    page="/designs/")
+    assert response.status_code == 302
+    editor = client.get(response.headers["Location"])
+    html = editor.get_data(as_text=True)
+    assert "Car loan · version 1" in html and "Flow “Car loan” created" in html
+    document = json.loads(textarea(html)[1])
+    assert [n["type"] for n in document["nodes"]] == ["start", "end"]
+    summary = flow_queries.list_flow_summaries(actor).items[0]
+    assert (summary.flow.name, summary.flow.description) == ("Car loan", "Used cars")
+    assert summary.current_version == 1
+
+
+def test_a_new_flow_without_a_name_is_explained_and_keeps_the_description(client, signed_in):
+    response = post(client, "/designs/flows", {"name": "  ", "description": "Kept text"}, page="/designs/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This field is required." in html and "Kept text" in html
+
+
+def test_saving_valid_json_updates_the_version(client, signed_in, actor, make_design):
+    design = make_design()
+    document = form_design()
+    document["nodes"][1]["position"] = {"x": 400, "y": 60}
+    response = post(client, f"/designs/{design.id}", {"name": "With a position",
+                                                      "document": json.dumps(document)},
+                    page=f"/designs/{design.id}")
+    assert response.status_code == 302
+    assert "Saved version 1." in client.get(response.headers["Location"]).get_data(as_text=True)
+    saved = flows.get_design(actor, design.id)
+    assert saved.name == "With a position" and saved.document["nodes"][1]["position"] == {"x": 400, "y": 60}
+
+
+def test_invalid_json_keeps_the_text_and_says_where_it_breaks(client, signed_in, actor, make_design):
+    design = make_design()
+    typed = '{"start_node": "start",\n  "nodes": [oops]}'
+    response = post(client, f"/designs/{design.id}", {"name": "v1", "document": typed},
+                    page=f"/designs/{design.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This is not valid JSON: Expecting value (line 2, column 13)." in html
+    assert textarea(html)[1] == typed
+    assert flows.get_design(actor, design.id).document == design.document
+
+
+def test_a_json_list_is_not_a_design(client, signed_in, make_design):
+    design = make_design()
+    response = post(client, f"/designs/{design.id}", {"name": "v1", "document": "[1, 2]"},
+                    page=f"/designs/{design.id}")
+    assert response.status_code == 422
+    assert "A design is a JSON object" in response.get_data(as_text=True)
+
+
+def test_a_locked_version_refuses_the_save_with_the_service_message(client, signed_in, actor, make_design,
+                                                                    lock):
+    design = make_design()
+    editor = client.get(f"/designs/{design.id}").get_data(as_text=True)  # opened before the runner started
+    lock(design)
+    changed = json.dumps({**form_design(), "name": "Edited too late"})
+    response = post(client, f"/designs/{design.id}", {"name": "v1", "document": changed},
+                    page=f"/designs/{design.id}")
+    html = response.get_data(as_text=True)
+    assert "readonly" not in textarea(editor)[0]
+    assert response.status_code == 409
+    assert "Version 1 has runners and cannot change; duplicate it and edit the copy." in html
+    assert textarea(html)[1] == changed and "Edit as a new version" in html
+    assert flows.get_design(actor, design.id).document["name"] == "Personal loan"
+
+
+def test_the_current_version_must_stay_valid(client, signed_in, actor, make_design):
+    design = make_design()
+    broken = {"start_node": "start", "nodes": [{"name": "start", "type": "start"}]}
+    response = post(client, f"/designs/{design.id}", {"name": "v1", "document": json.dumps(broken)},
+                    page=f"/designs/{design.id}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Not saved." in html and "The current design must stay valid." in html
+    assert "<code>document</code>: the design has no end node" in html
+    assert json.loads(textarea(html)[1]) == broken
+    saved = flows.get_design(actor, design.id)
+    assert saved.is_valid and len(saved.document["nodes"]) == 3  # the refused document was not kept
+
+
+def test_an_invalid_draft_is_saved_with_a_warning(client, signed_in, actor, make_design):
+    draft = make_design(flow=flows.get_flow(actor, make_design().flow_id))
+    response = post(client, f"/designs/{draft.id}", {"name": "draft", "document": '{"nodes": []}'},
+                    page=f"/designs/{draft.id}")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Saved version 2. It has problems: Validate lists them." in html
+    assert "Had problems when last saved" in html
+
+
+BROKEN = {"start_node": "start", "nodes": [
+    {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "call"}]},
+    {"name": "call", "type": "api_call", "config": {"method": "post"},
+     "edges": [{"type": "goto", "target_node": "done", "config": {"condition": "data.ok ==="}}]},
+    {"name": "orphan", "type": "end"},
+    {"name": "done", "type": "end"}]}
+
+
+def test_validate_lists_every_problem_with_its_location(client, signed_in, actor, make_design):
+    design = make_design(BROKEN, flow=flows.get_flow(actor, make_design().flow_id))
+    fragment = post(client, f"/designs/{design.id}/validate", headers=HTMX, page=f"/designs/{design.id}")
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="problems"')
+    assert "problems in the saved version 2" in html
+    assert "node “orphan”</span>:" in html and "unreachable" in html
+    assert "node “call” · edges[0] · config.condition</span>" in html and "bad_condition" in html
+    assert "node “call” · config" in html and "bad_config" in html
+    assert json.loads(html.split("data-nodes='")[1].split("'")[0]) == ["call", "orphan"]
+
+    page = post(client, f"/designs/{design.id}/validate", page=f"/designs/{design.id}")
+    assert "<html" in page.get_data(as_text=True) and "unreachable" in page.get_data(as_text=True)
+
+
+def test_validate_says_when_there_is_nothing_to_fix(client, signed_in, make_design):
+    design = make_design()
+    response = post(client, f"/designs/{design.id}/validate", headers=HTMX, page=f"/designs/{design.id}")
+    html = response.get_data(as_text=True)
+    assert "No problems found in the saved version 1." in html and "data-nodes='[]'" in html
+
+
+def test_mark_current_publishes_a_valid_version_and_refuses_an_invalid_one(client, signed_in, actor,
+                                                                           make_design):
+    first = make_design()
+    flow = flows.get_flow(actor, first.flow_id)
+    second = make_design(flow=flow)
+    broken = make_design({"nodes": []}, flow=flow)
+
+    assert "Make version 2 current" in client.get(f"/designs/{second.id}").get_data(as_text=True)
+    response = post(client, f"/designs/{second.id}/current", page=f"/designs/{second.id}")
+    assert response.headers["Location"] == f"/designs/flows/{flow.id}"
+    assert "Version 2 is now current" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert flows.get_flow(actor, flow.id).current_design_id == second.id
+    assert "Make version 2 current" not in client.get(f"/designs/{second.id}").get_data(as_text=True)
+
+    response = post(client, f"/designs/{broken.id}/current", page=f"/designs/flows/{flow.id}")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Version 3 was not made current. Only a valid design can be current." in html
+    assert flows.get_flow(actor, flow.id).current_design_id == second.id
+
+
+def test_duplicate_opens_the_copy_in_the_editor(client, signed_in, actor, make_design):
+    design = make_design()
+    response = post(client, f"/designs/{design.id}/duplicate", page=f"/designs/flows/{design.flow_id}")
+    copy = flow_queries.list_versions(actor, design.flow_id)[0].design
+    assert copy.version == 2 and copy.document == design.document
+    assert response.headers["Location"] == f"/designs/{copy.id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Version 2 is a copy of version 1" in html and "Personal loan · version 2" in html
+
+
+def test_a_version_with_runners_opens_read_only(client, signed_in, make_design, lock):
+    design = make_design()
+    lock(design)
+    html = client.get(f"/designs/{design.id}").get_data(as_text=True)
+    assert "This version is read-only" in html and "Edit as a new version" in html
+    assert "readonly" in textarea(html)[0] and 'data-readonly="true"' in html
+    assert 'value="Save"' not in html and 'id="add-node"' not in html
+
+
+def test_the_flow_page_shows_each_versions_state(client, signed_in, actor, make_design, lock):
+    first = make_design()
+    lock(first)
+    flow = flows.get_flow(actor, first.flow_id)
+    make_design({"nodes": []}, flow=flow)
+    html = client.get(f"/designs/flows/{flow.id}").get_data(as_text=True)
+    v1, v2 = row(html, 'id="version-1"'), row(html, 'id="version-2"')
+    assert "Current" in v1 and "Read-only: 1 runner" in v1 and "Valid" in v1 and "Make current" not in v1
+    assert "Has problems" in v2 and "Editable" in v2 and "Make current" in v2
+    assert html.index('id="version-2"') < html.index('id="version-1"')  # newest first
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/designs/{design}"), ("GET", "/designs/flows/{flow}"), ("POST", "/designs/{design}"),
+    ("POST", "/designs/{design}/validate"), ("POST", "/designs/{design}/current"),
+    ("POST", "/designs/{design}/duplicate")])
+def test_another_companys_flows_and_designs_are_not_found(client, auth, make_user, make_design, method, path):
+    design = make_design()
+    auth.login(make_user(roles=("admin",)).email)  # an admin of another company
+    url = path.format(design=design.id, flow=design.flow_id)
+    response = client.get(url) if method == "GET" else post(client, url, {"name": "x", "document": "{}"})
+    assert response.status_code == 404
+    assert "Personal loan" not in response.get_data(as_text=True)

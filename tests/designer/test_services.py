@@ -1,0 +1,63 @@
+"""The small flows-service functions the designer pages read: summaries, versions, locks, the starter."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine import validate
+from app.services import flow_queries, flows
+from app.services.errors import NotFound, PermissionDenied, ValidationFailed
+from app.services.principal import Principal
+
+
+def test_a_new_flow_starts_with_a_valid_current_start_to_end_design(actor):
+    design = flows.create_flow_with_first_design(actor, name="Gold loan", description="Jewellery")
+    flow = flows.get_flow(actor, design.flow_id)
+    assert (flow.name, flow.slug, flow.description) == ("Gold loan", "gold-loan", "Jewellery")
+    assert flow.current_design_id == design.id and design.version == 1 and design.is_valid
+    assert validate(design.document) == []
+    assert [(n["name"], n["type"]) for n in design.document["nodes"]] == [("start", "start"), ("end", "end")]
+
+
+def test_summaries_count_versions_and_name_the_current_one(actor, make_design):
+    first = make_design(flow_name="Gold loan")
+    flow = flows.get_flow(actor, first.flow_id)
+    make_design({"nodes": []}, flow=flow)
+    second_valid = make_design(flow=flow)
+    flows.mark_current_design(actor, second_valid.id)
+    flows.create_flow(actor, name="Empty")
+    summaries = {s.flow.name: s for s in flow_queries.list_flow_summaries(actor).items}
+    assert (summaries["Gold loan"].versions, summaries["Gold loan"].current_version) == (3, 3)
+    assert (summaries["Empty"].versions, summaries["Empty"].current_version) == (0, None)
+
+
+def test_versions_come_newest_first_with_runner_counts(actor, make_design, lock):
+    first = make_design()
+    flow = flows.get_flow(actor, first.flow_id)
+    second = make_design(flow=flow)
+    lock(first)
+    lock(first)
+    versions = flow_queries.list_versions(actor, flow.id)
+    assert [(v.design.id, v.runners, v.locked, v.is_current) for v in versions] == [
+        (second.id, 0, False, False), (first.id, 2, True, True)]
+    assert flow_queries.has_runners(actor, first.id) and not flow_queries.has_runners(actor, second.id)
+
+
+def test_another_company_sees_none_of_it(actor, make_design, make_user):
+    design = make_design()
+    stranger = Principal.for_user(make_user(roles=("admin",)))
+    with pytest.raises(NotFound):
+        flow_queries.list_versions(stranger, design.flow_id)
+    with pytest.raises(NotFound):
+        flow_queries.has_runners(stranger, design.id)
+    assert flow_queries.list_flow_summaries(stranger).items == []
+    with pytest.raises(PermissionDenied):
+        flows.create_flow_with_first_design(Principal.for_user(make_user(roles=("viewer",))), name="No")
+
+
+def test_a_refused_update_leaves_the_saved_version_as_it_was(actor, make_design):
+    design = make_design()
+    with pytest.raises(ValidationFailed):
+        flows.update_design(actor, design.id, document={"nodes": []}, name="broken")
+    again = flows.get_design(actor, design.id)
+    assert again.is_valid and again.name != "broken" and len(again.document["nodes"]) == 3
