@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, inspect, or_, select
+from sqlalchemy import and_, bindparam, func, inspect, or_, select
 
+from app.engine import Status
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
 from app.services import errors, runners, runtime, templates
@@ -72,18 +73,18 @@ _EXECUTIONS = (select(_X.c.node, _X.c.attempt, _X.c.status, _X.c.error, _X.c.act
                .order_by(_X.c.started_at, _X.c.id))
 
 
+def _step(row: Any) -> dict[str, Any]:
+    duration = None
+    if row.finished_at is not None:
+        duration = max(0, int((row.finished_at - row.started_at).total_seconds() * 1000))
+    return {"node": row.node, "attempt": row.attempt, "status": row.status, "error": row.error,
+            "duration_ms": duration, "actor": row.actor, "action": row.action,
+            "started_at": row.started_at, "finished_at": row.finished_at}
+
+
 def executions(runner: Runner) -> list[dict[str, Any]]:
     """Every node visit (one per attempt), oldest first, with its duration in milliseconds."""
-    rows = db.session.execute(_EXECUTIONS, {"runner_id": runner.id})
-    found = []
-    for row in rows:
-        duration = None
-        if row.finished_at is not None:
-            duration = max(0, int((row.finished_at - row.started_at).total_seconds() * 1000))
-        found.append({"node": row.node, "attempt": row.attempt, "status": row.status, "error": row.error,
-                      "duration_ms": duration, "actor": row.actor, "action": row.action,
-                      "started_at": row.started_at, "finished_at": row.finished_at})
-    return found
+    return [_step(row) for row in db.session.execute(_EXECUTIONS, {"runner_id": runner.id})]
 
 
 def runner_view(runner: Runner, *, detail: bool = True) -> dict[str, Any]:
@@ -192,3 +193,95 @@ def public_flow_info(runner_id: str) -> dict[str, Any]:
                         "form_schema": schema if isinstance(schema, dict) else None})
     return {"flow_name": flow.name if flow else None, "runner_id": runner.id, "ref_id": runner.ref_id,
             "status": runner.status, "stage": runner.stage, "current_nodes": current}
+
+
+# --- for the runner pages -------------------------------------------------------------------------
+
+
+def list_executions(actor: Principal, runner_id: str, *, limit: int = 50,
+                    continuation_token: str | None = None) -> Page[dict[str, Any]]:
+    """The runner's node visits newest first, keyset-paged on (started_at, id): a page shows the
+    latest ones without reading a long-lived runner's whole history."""
+    _require_reader(actor)
+    runner = runners.get_runner(actor, runner_id)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise errors.ValidationFailed("Invalid limit.", [
+            errors.FieldError("limit", f"Between 1 and {MAX_LIMIT}.")])
+    scope = f"executions:{runner.id}"
+    statement = (select(_X.c.id, _X.c.node, _X.c.attempt, _X.c.status, _X.c.error, _X.c.actor,
+                        _X.c.action, _X.c.started_at, _X.c.finished_at)
+                 .where(_X.c.runner_id == runner.id))
+    if continuation_token:
+        at, row_id = decode_token(scope, continuation_token)
+        statement = statement.where(or_(_X.c.started_at < at, and_(_X.c.started_at == at, _X.c.id < row_id)))
+    rows = list(db.session.execute(statement.order_by(_X.c.started_at.desc(), _X.c.id.desc())
+                                   .limit(limit + 1)))
+    token = encode_token(scope, rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
+    return Page([_step(row) for row in rows[:limit]], token)
+
+
+def node_statuses(runner: Runner) -> dict[str, str]:
+    """Each visited node's latest execution status; nodes never visited are absent."""
+    latest = (select(_X.c.node, func.max(_X.c.started_at).label("at"))
+              .where(_X.c.runner_id == runner.id).group_by(_X.c.node).subquery())
+    rows = db.session.execute(
+        select(_X.c.node, _X.c.status)
+        .join(latest, and_(_X.c.node == latest.c.node, _X.c.started_at == latest.c.at))
+        .where(_X.c.runner_id == runner.id).order_by(_X.c.id))
+    return {node: status for node, status in rows}
+
+
+def runner_actions(actor: Principal, runner: Runner) -> frozenset[str]:
+    """What to offer `actor` on the runner now: "cancel" until it ends, "retry" once it failed.
+    Offering is not deciding: cancel_runner and retry_runner check again."""
+    if not runners.may_operate(actor):
+        return frozenset()
+    offered = set()
+    if runner.status not in runtime.FINAL_STATUSES:
+        offered.add("cancel")
+    if runner.status == Status.FAILED:
+        offered.add("retry")
+    return frozenset(offered)
+
+
+@dataclass(frozen=True)
+class RunnerLabels:
+    """What people read beside a runner's ids: its flow's name, design version and customer."""
+
+    flow_name: str
+    version: int | None
+    customer: str | None
+
+
+def runner_labels(actor: Principal, items: list[Runner]) -> dict[str, RunnerLabels]:
+    """Labels of each runner (of the actor's company), in three statements whatever the count."""
+    _require_reader(actor)
+
+    def read(statement: Any, ids: set[str | None]) -> dict[str, Any]:
+        wanted = {i for i in ids if i}
+        return {row[0]: row[1:] for row in db.session.execute(statement(wanted))} if wanted else {}
+
+    mine = [r for r in items if r.company_id == actor.company_id]
+    flow_names = read(lambda ids: select(Flow.id, Flow.name).where(
+        Flow.id.in_(ids), Flow.company_id == actor.company_id), {r.flow_id for r in mine})
+    versions = read(lambda ids: select(DesignVersion.id, DesignVersion.version).where(
+        DesignVersion.id.in_(ids), DesignVersion.company_id == actor.company_id), {r.design_id for r in mine})
+    customers = read(lambda ids: select(Customer.id, Customer.name, Customer.email, Customer.mobile).where(
+        Customer.id.in_(ids), Customer.company_id == actor.company_id), {r.customer_id for r in mine})
+    return {r.id: RunnerLabels(
+        flow_name=(flow_names.get(r.flow_id) or ("",))[0],
+        version=(versions.get(r.design_id) or (None,))[0],
+        customer=next((v for v in customers.get(r.customer_id or "", ()) if v), None))
+        for r in mine}
+
+
+def filter_choices(actor: Principal) -> dict[str, list[Any]]:
+    """What a runner list may be narrowed to: the company's flows (id, name), its runners' stages,
+    and every status."""
+    _require_reader(actor)
+    flows = db.session.execute(select(Flow.id, Flow.name).where(Flow.company_id == actor.company_id)
+                               .order_by(Flow.name, Flow.id)).all()
+    stages = db.session.scalars(select(Runner.stage).where(
+        Runner.company_id == actor.company_id, Runner.stage.is_not(None)).distinct().order_by(Runner.stage))
+    return {"flows": [(f.id, f.name) for f in flows], "stages": list(stages),
+            "statuses": [s.value for s in Status]}

@@ -251,6 +251,13 @@ def current_elements(runner: Runner) -> list[dict[str, Any]]:
     return [{k: nodes[name].get(k) for k in keys} for name in runner.current_nodes if name in nodes]
 
 
+OPERATOR_ROLES = ("admin", "credit_officer")  # who may cancel, retry and move runners
+
+
+def may_operate(actor: Principal) -> bool:
+    return actor.kind == "system" or actor.has_role(*OPERATOR_ROLES)
+
+
 def _require_operator(actor: Principal) -> None:
-    if actor.kind != "system" and not actor.has_role("admin", "credit_officer"):
+    if not may_operate(actor):
         raise errors.PermissionDenied("Only admins and credit officers operate runners.")

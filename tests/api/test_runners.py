@@ -77,7 +77,8 @@ def test_execute_answers_exactly_what_its_documented_schema_dumps(client, admin,
     runner = start()
     url = f"/v1/rego/runners/{runner['id']}/execute/"
     answers = [client.post(url, headers=admin, json=SEED000_EXECUTE),
-               client.post(url, headers=admin, json={"action": "quote", "data": {"amount": 5000.5, "ü": "✓"}}),
+               client.post(url, headers=admin,
+                           json={"action": "quote", "data": {"amount": 5000.5, "ü": "✓"}}),
                client.post("/v1/rego/runners/create-and-execute/", headers=admin,
                            json={"flow_id": runner["flow_id"], "action": "auto", "data": {}}),
                client.post(url, headers=admin, json={"action": "submit", "data": {"pan": "X"}})]

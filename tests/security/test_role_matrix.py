@@ -74,6 +74,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "api_v1.runner_callback": frozenset(),  # signed per runner: a made-up token is refused
     "api_v1.list_stores": STAFF, "api_v1.get_store": STAFF, "api_v1.create_store": OPS,
     "api_v1.query_warehouse": STAFF,
+    # Runner dashboards: staff read every runner page; admins and credit officers cancel and retry.
+    "runners.index": STAFF, "runners.show": STAFF, "runners.live": STAFF, "runners.activity": STAFF,
+    "runners.executions": STAFF, "runners.cancel": OPS, "runners.retry": OPS,
     # Designer pages: only admins draw, validate, publish and copy designs.
     "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
     "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,

@@ -1,3 +1,162 @@
-"""Runner pages."""
+"""Runner pages: the filtered list, one runner on its graph (live while it runs), cancel and retry."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from app.auth import current_principal, role_required
+from app.htmx import render_page
+from app.models import Runner
+from app.services import flows, runner_queries, runners, runtime, stores, templates
+from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.services.pagination import Page
+from app.services.principal import Principal
+from app.web.runners import bp
+from app.web.runners.drawing import STATE_LABELS, draw
+from app.web.runners.forms import CancelForm, FilterForm, RetryForm
+from app.web.runners.values import value_rows
+
+READERS = ("admin", "credit_officer", "viewer")
+OPERATORS = runners.OPERATOR_ROLES  # who may cancel and retry: one list, in the service
+PAGE_SIZE = 25
+ACTIVITY_PAGE = 20
+EXECUTIONS_PAGE = 50
+POLL = "every 3s"
+
+
+@bp.get("/", endpoint="index")
+@role_required(*READERS)
+def index() -> str:
+    actor = current_principal()
+    form = FilterForm(request.args)
+    form.set_choices(runner_queries.filter_choices(actor))
+    form.validate()
+    token = request.args.get("continuation_token") or None
+    error = None
+    try:
+        page = runner_queries.list_runners(actor, form.where(), limit=PAGE_SIZE, continuation_token=token)
+    except ValidationFailed as failure:  # a token cut short or from another list
+        page, error = Page([], None), f"{failure.message} Start again from the newest runners."
+    return render_page("runners/index.html", "runners/_list.html", form=form, found=page, error=error,
+                       labels=runner_queries.runner_labels(actor, page.items), older=bool(token))
+
+
+@bp.get("/<uuid:runner_id>", endpoint="show")
+@role_required(*READERS)
+def show(runner_id: Any) -> str:
+    actor = current_principal()
+    return render_template("runners/show.html", **_page(actor, runners.get_runner(actor, str(runner_id))))
+
+
+@bp.get("/<uuid:runner_id>/live", endpoint="live")
+@role_required(*READERS)
+def live(runner_id: Any) -> str:
+    """The status and graph fragment the runner page polls; its own trigger stops once final."""
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))
+    seen = request.args.get("seen", "")[:16]
+    return render_template("runners/_live.html", **_live(actor, runner, seen=seen))
+
+
+@bp.get("/<uuid:runner_id>/activity", endpoint="activity")
+@role_required(*READERS)
+def activity(runner_id: Any) -> str:
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))
+    return render_page("runners/activity.html", "runners/_activity.html", runner=runner,
+                       **_older(lambda token: runner_queries.list_activity(
+                           actor, runner.id, limit=ACTIVITY_PAGE, continuation_token=token)))
+
+
+@bp.get("/<uuid:runner_id>/executions", endpoint="executions")
+@role_required(*READERS)
+def executions(runner_id: Any) -> str:
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))
+    return render_page("runners/executions.html", "runners/_executions.html", runner=runner,
+                       **_older(lambda token: runner_queries.list_executions(
+                           actor, runner.id, limit=EXECUTIONS_PAGE, continuation_token=token)))
+
+
+@bp.post("/<uuid:runner_id>/cancel", endpoint="cancel")
+@role_required(*OPERATORS)
+def cancel(runner_id: Any) -> Response | tuple[str, int]:
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))  # another company's runner: 404 first
+    form = CancelForm()
+    if not form.validate_on_submit():  # the app's CSRFProtect has already checked the token
+        error = "Say why the runner is cancelled."
+        return render_template("runners/show.html", **_page(actor, runner, cancel_form=form,
+                                                           action_error=error)), 422
+    try:
+        runners.cancel_runner(actor, runner.id, reason=form.reason.data.strip())
+        flash(f"{runner.ref_id} cancelled.", "success")
+    except (Conflict, PermissionDenied, ValidationFailed) as failure:
+        flash(failure.message, "danger")
+    return redirect(url_for("runners.show", runner_id=runner.id), 303)
+
+
+@bp.post("/<uuid:runner_id>/retry", endpoint="retry")
+@role_required(*OPERATORS)
+def retry(runner_id: Any) -> Response:
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))
+    try:  # RetryForm carries only the CSRF token, which the app's CSRFProtect has already checked
+        retried = runners.retry_runner(actor, runner.id)
+        flash(f"{runner.ref_id} retried: now {retried.status}.", "success")
+    except (Conflict, PermissionDenied, ValidationFailed) as failure:
+        flash(failure.message, "danger")
+    return redirect(url_for("runners.show", runner_id=runner.id), 303)
+
+
+# --- page parts -----------------------------------------------------------------------------------
+def _live(actor: Principal, runner: Runner, *, seen: str | None = None) -> dict[str, Any]:
+    design = flows.get_design(actor, runner.design_id)
+    drawing = draw(design.document, current=list(runner.current_nodes),
+                   statuses=runner_queries.node_statuses(runner), runner_status=runner.status)
+    return {"runner": runner, "drawing": drawing, "state_labels": STATE_LABELS,
+            "polling": runner.status not in runtime.FINAL_STATUSES, "poll": POLL,
+            # The status the page was loaded with: once it moved on, say the rest of the page is old.
+            "seen": seen or runner.status, "changed": bool(seen) and seen != runner.status,
+            "labels": runner_queries.runner_labels(actor, [runner])[runner.id]}
+
+
+def _older(read: Any) -> dict[str, Any]:
+    """A page of a timeline after `continuation_token`, or the message a bad token deserves."""
+    token = request.args.get("continuation_token") or None
+    try:
+        return {"found": read(token), "error": None}
+    except ValidationFailed as failure:
+        return {"found": Page([], None), "error": failure.message}
+
+
+def _page(actor: Principal, runner: Runner, *, cancel_form: CancelForm | None = None,
+          action_error: str | None = None) -> dict[str, Any]:
+    return {
+        **_live(actor, runner),
+        "store_rows": value_rows(stores.runner_store(actor, runner.id).data or {}),
+        # The API's Get Runner shows params this way: rendered with every SECRET read masked.
+        "params": templates.runner_params(runner),
+        "activity": runner_queries.list_activity(actor, runner.id, limit=ACTIVITY_PAGE),
+        "steps": runner_queries.list_executions(actor, runner.id, limit=EXECUTIONS_PAGE),
+        "actions": runner_queries.runner_actions(actor, runner),
+        "cancel_form": cancel_form or CancelForm(formdata=None), "retry_form": RetryForm(),
+        "action_error": action_error, "design_url": _design_url(actor, runner.design_id),
+        "value_rows": value_rows,
+    }
+
+
+def _design_url(actor: Principal, design_id: str) -> str | None:
+    """A link to the designer, once that blueprint has its editor, for those it lets in."""
+    view = current_app.view_functions.get("designer.edit")
+    roles = getattr(view, "required_roles", None)  # set by role_required
+    if view is None or (roles is not None and not actor.has_role(*roles)):
+        return None
+    try:
+        return url_for("designer.edit", design_id=design_id)
+    except BuildError:
+        return None

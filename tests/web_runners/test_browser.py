@@ -1,0 +1,70 @@
+"""The runner pages in a real browser: filter the list, watch a runner move, cancel after confirming."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.services import runners
+from tests.conftest import DEFAULT_PASSWORD
+from tests.web_runners.conftest import FAILS, WAITS
+
+
+def sign_in(browser: Any, base: str, email: str) -> Any:
+    page = browser.new_context().new_page()
+    errors: list[str] = []
+    # Scripts blocked by the CSP and failed htmx requests show here; the browser's own favicon probe
+    # is not ours to serve.
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
+            and not message.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.console_errors = errors
+    return page
+
+
+@pytest.mark.browser
+def test_filter_watch_and_cancel(live_server: str, chromium: Any, lender: Any, tmp_path: Any) -> None:
+    from playwright.sync_api import expect
+
+    watched = lender.start(lender.flow(WAITS, name="Home loans"))
+    doomed = lender.start(lender.flow(WAITS, name="Car loans"))
+    failed = lender.start(lender.flow(FAILS, name="Gated loans"))
+    page = sign_in(chromium, live_server, lender.users["credit_officer"].email)
+    page.goto(f"{live_server}/runners/")
+    expect(page.locator("#runner-list tbody tr")).to_have_count(3)
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator("#runner-list tbody tr")).to_have_count(1)  # htmx swapped the list in place
+    expect(page.locator("#runner-list")).to_contain_text(failed.ref_id)
+    expect(page).to_have_url(f"{live_server}/runners/?flow=&status=failed&stage=&q=")
+
+    page.goto(f"{live_server}/runners/{watched.id}")
+    expect(page.locator("#runner-status")).to_have_text("waiting")
+    expect(page.locator('g.node--waiting[data-node="apply"]')).to_have_count(1)
+    page.screenshot(path=str(tmp_path / "runner.png"), full_page=True)
+    runners.execute_runner(lender.admin, watched.id, action="submit", data={})
+    # The fragment polls every 3 seconds: the page follows the runner without a reload, then stops.
+    expect(page.locator("#runner-status")).to_have_text("succeeded", timeout=8000)
+    expect(page.locator('g.node--ok[data-node="done"]')).to_have_count(1)
+    expect(page.locator("#runner-live")).not_to_have_attribute("hx-trigger", "every 3s")
+
+    page.goto(f"{live_server}/runners/{doomed.id}")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.get_by_text("Cancel this runner…").click()
+    page.get_by_label("Why cancel it?").fill("Customer withdrew")
+    page.get_by_role("button", name="Cancel the runner for good").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"{doomed.ref_id} cancelled.")
+    expect(page.locator("#runner-status")).to_have_text("cancelled")
+    assert asked and asked[0].startswith(f"Cancel {doomed.ref_id} for good?")
+    assert page.console_errors == []  # no CSP violation, no script error
