@@ -138,9 +138,12 @@ def _check_secrets_keys(raw: str) -> None:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """Per-backend engine options: SQLite gets WAL and a busy timeout via connect hooks."""
+    """Per-backend engine options: SQLite gets WAL, a busy timeout and the writer queue
+    (`app/models/sqlite.py`)."""
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        from app.models.sqlite import connect_args
+
+        return {"connect_args": connect_args()}
     return {"pool_pre_ping": True}
 
 
