@@ -279,5 +279,6 @@ class WarehouseRowSchema(BaseSchema):
 
 RunnerPageSchema = page_of(RunnerSchema, "RunnerPageSchema")
 ActivityPageSchema = page_of(ActivitySchema, "ActivityPageSchema")
+ExecutionPageSchema = page_of(ExecutionSchema, "ExecutionPageSchema")
 StorePageSchema = page_of(StoreSchema, "StorePageSchema")
 WarehousePageSchema = page_of(WarehouseRowSchema, "WarehousePageSchema")

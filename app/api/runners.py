@@ -19,6 +19,7 @@ from app.api.runner_schemas import (
     CurrentNodesSchema,
     ExecuteResultSchema,
     ExecuteSchema,
+    ExecutionPageSchema,
     FlowInfoSchema,
     ParsedTemplateSchema,
     ParseTemplateSchema,
@@ -170,6 +171,16 @@ def get_current_nodes(runner_id: UUID) -> dict[str, Any]:
 @v1.response(200, ActivityPageSchema)
 def runner_activity(query: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
     return _page(runner_queries.list_activity(principal(), str(runner_id), **query))
+
+
+@v1.route(f"{PREFIX}/<uuid:runner_id>/executions/", methods=["GET"], tags=TAG)
+@v1.operation("Runner executions", errors=FOUND, description=(
+    "The runner's node visits (one per attempt), newest first and paged: the way to read a "
+    "long-lived runner's history, which Get Runner answers in full."))
+@v1.arguments(ListQuerySchema, location="query")
+@v1.response(200, ExecutionPageSchema)
+def runner_executions(query: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
+    return _page(runner_queries.list_executions(principal(), str(runner_id), **query))
 
 
 # --- store, design, template ----------------------------------------------------------------------

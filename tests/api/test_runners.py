@@ -228,13 +228,31 @@ def test_activity_is_paged_newest_first(client, admin, start):
     assert [a["id"] for a in first["items"] + rest["items"]] == [a["id"] for a in everything["items"]]
 
 
+def test_executions_are_paged_newest_first_and_match_get_runner(client, admin, start):
+    runner = start()
+    url = f"/v1/rego/runners/{runner['id']}/"
+    client.post(f"{url}execute/", headers=admin, json=SEED000_EXECUTE)
+    for amount in (1, 2, 3):
+        client.post(f"{url}execute/", headers=admin, json={"action": "quote", "data": {"amount": amount}})
+    history = client.get(url, headers=admin).get_json()["executions"]  # oldest first, in full
+    first = client.get(f"{url}executions/?limit=2", headers=admin).get_json()
+    assert len(first["items"]) == 2 and first["continuation_token"]
+    rest = client.get(f"{url}executions/", headers=admin, query_string={
+        "limit": 100, "continuation_token": first["continuation_token"]}).get_json()
+    assert rest["continuation_token"] is None
+    assert first["items"] + rest["items"] == list(reversed(history))
+    assert_problem(client.get(f"{url}executions/", headers=admin,
+                              query_string={"continuation_token": "forged"}), 422)
+
+
 # --- who may see what -----------------------------------------------------------------------------
 def test_another_company_sees_nothing(client, admin, stranger, start, flow):
     runner = start()
     base = f"/v1/rego/runners/{runner['id']}/"
     for method, path, body in (("get", "", None), ("post", "execute/", SEED000_EXECUTE),
                                ("get", "store/", None), ("put", "store/", {"data": {"x": 1}}),
-                               ("get", "activity/", None), ("get", "current-nodes/", None),
+                               ("get", "activity/", None), ("get", "executions/", None),
+                               ("get", "current-nodes/", None),
                                ("post", "parse-template/", {"template": "${store}"}),
                                ("post", "cancel/", {}), ("post", "retry/", None),
                                ("put", "design/", {"design_id": runner["design_id"]})):

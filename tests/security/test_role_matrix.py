@@ -65,7 +65,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "api_v1.update_flow": ADMIN,
     "api_v1.list_runners": STAFF, "api_v1.get_runner": STAFF | CUSTOMER,
     "api_v1.get_current_nodes": STAFF | CUSTOMER, "api_v1.execute_runner": OPS | CUSTOMER,
-    "api_v1.runner_activity": STAFF, "api_v1.parse_template": STAFF,
+    "api_v1.runner_activity": STAFF, "api_v1.runner_executions": STAFF, "api_v1.parse_template": STAFF,
     # Seed 000's "No Auth Runner Flow info": the runner's unguessable id is the credential.
     "api_v1.runner_flow_info": EVERYONE,
     "api_v1.get_checklist_at_runner_stage": STAFF, "api_v1.runner_store": STAFF,
