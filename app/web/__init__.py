@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 
@@ -14,32 +14,56 @@ class NavItem:
     label: str
     endpoint: str
     roles: frozenset[str]  # empty: every signed-in user
+    section: str = "top"  # "top": the top bar; "settings": the Settings page and its sub-navigation
+    description: str = ""  # what the page is for, where it is listed with others
 
 
-# The one list of top-level pages; each appears only for the roles that may open it and only
+ADMIN = frozenset({"admin"})
+# The one list of pages people navigate to; each appears only for the roles that may open it and only
 # once its blueprint exists.
 NAV = (
     NavItem("Dashboard", "home.index", frozenset()),
-    NavItem("Designs", "designer.index", frozenset({"admin"})),
+    NavItem("Designs", "designer.index", ADMIN),
     NavItem("Runners", "runners.index", frozenset({"admin", "credit_officer", "viewer"})),
     NavItem("Inbox", "inbox.index", frozenset({"admin", "credit_officer"})),
-    NavItem("API tokens", "settings.tokens", frozenset({"admin"})),
-    NavItem("Secrets", "settings.secrets", frozenset({"admin"})),
-    NavItem("Outbound allowlist", "settings.outbound", frozenset({"admin"})),
-    NavItem("Sign-in policy", "settings.sign_in_policy", frozenset({"admin"})),
-    NavItem("Audit log", "settings.audit", frozenset({"admin"})),
-    NavItem("System", "settings.system", frozenset({"admin"})),
+    NavItem("Settings", "settings.index", ADMIN),
     NavItem("Security", "security.index", frozenset()),
-    NavItem("Outbox", "onboarding_outbox.index", frozenset({"admin"})),  # demo mode only
+    NavItem("API tokens", "settings.tokens", ADMIN, "settings",
+            "Credentials your loan systems use to call the Flowdesk API."),
+    NavItem("Secrets", "settings.secrets", ADMIN, "settings",
+            "Encrypted credentials your designs send to partner APIs, and where they may go."),
+    NavItem("Outbound allowlist", "settings.outbound", ADMIN, "settings",
+            "Private hosts and networks that API calls and code snippets may reach."),
+    NavItem("Sign-in policy", "settings.sign_in_policy", ADMIN, "settings",
+            "Whether admins and credit officers must use a second factor."),
+    NavItem("Audit log", "settings.audit", ADMIN, "settings",
+            "Who changed what and when, filtered and exported as CSV or JSON."),
+    NavItem("System", "settings.system", ADMIN, "settings",
+            "How this deployment runs workflows: executor, sandbox, database and storage."),
+    NavItem("Outbox", "onboarding_outbox.index", ADMIN, "settings",  # demo mode only
+            "Demo mode: the one-time codes sent to customers, to try onboarding without a phone."),
 )
+# The top-bar item that stays current while any page of its section is open.
+SECTION_HOME = {"settings": "settings.index"}
 
 
-def visible_nav() -> list[NavItem]:
+def visible_nav(section: str = "top") -> list[NavItem]:
+    """The section's items the signed-in user may open (by role), of blueprints this app has."""
     if not current_user.is_authenticated:
         return []
     return [item for item in NAV
-            if item.endpoint in current_app.view_functions
+            if item.section == section and item.endpoint in current_app.view_functions
             and (not item.roles or current_user.has_role(*item.roles))]
+
+
+def current_nav(endpoint: str | None) -> str | None:
+    """The top-bar endpoint to mark current on the page of `endpoint`."""
+    for item in NAV:
+        if item.endpoint == endpoint:
+            return SECTION_HOME.get(item.section, item.endpoint)
+    if endpoint and endpoint.partition(".")[0] == "settings":  # a settings page not in NAV
+        return SECTION_HOME["settings"]
+    return None
 
 
 def register_web(app: Flask) -> None:
@@ -60,4 +84,5 @@ def register_web(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
-        return {"nav_items": visible_nav()}
+        return {"nav_items": visible_nav(), "settings_items": lambda: visible_nav("settings"),
+                "nav_current": current_nav(request.endpoint)}

@@ -81,6 +81,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
     "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,
     "designer.duplicate": ADMIN,
+    # Dashboard and settings: the Settings page lists the company settings pages, for admins only.
+    "settings.index": ADMIN,
 }
 # URL arguments that are not one of company A's objects: a second company reaching a route with
 # only these is on its own data.

@@ -1,14 +1,22 @@
-"""The signed-in landing page."""
+"""The signed-in landing page: a dashboard of what needs the user now, by role."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
+
+from app.auth import current_principal
+from app.htmx import is_partial_request
+from app.services import dashboard
 
 bp = Blueprint("home", __name__)
+POLL = "every 30s"  # how often the runner counts refresh themselves
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
-    return render_template("home/index.html", company=current_user.company)
+    actor = current_principal()
+    if is_partial_request():  # the counts poll: only the figures its fragment shows
+        return render_template("home/_counts.html", counts=dashboard.runner_counts(actor), poll=POLL)
+    return render_template("home/index.html", overview=dashboard.company_overview(actor), poll=POLL)

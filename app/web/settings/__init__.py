@@ -1,4 +1,4 @@
-"""Company settings pages (admins only): API tokens, secrets, sign-in policy, audit log."""
+"""Company settings pages (admins only): the index, API tokens, secrets, sign-in policy, audit log."""
 
 from flask import Blueprint
 
@@ -6,6 +6,7 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 from app.web.settings import (  # noqa: E402, F401  routes attach to bp
     audit_views,
+    index_views,
     outbound_views,
     policy_views,
     secrets_views,
