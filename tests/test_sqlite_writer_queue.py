@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from app.models import sqlite
@@ -84,3 +85,24 @@ def test_in_memory_databases_have_no_lock_file() -> None:
         conn.execute(text("INSERT INTO t VALUES (1)"))
         assert not conn.connection.dbapi_connection.holds_writer_lock
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 1
+
+
+def test_the_wal_is_checkpointed_after_leaving_the_queue(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY_COMMITS", 3)
+    monkeypatch.setattr(sqlite, "_commits_since_checkpoint", 0)
+    engine = _engine(tmp_path / "c.sqlite3")
+    with engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        conn.execute(text("CREATE TABLE t (x)"))
+        seen: list[tuple[str, bool]] = []
+        dbapi.set_trace_callback(lambda sql: seen.append((sql, dbapi.holds_writer_lock)))
+        for value in range(6):
+            conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": value})
+            conn.commit()
+        conn.execute(text("SELECT count(*) FROM t")).scalar()  # reads never count
+        conn.commit()
+        checkpoints = [held for sql, held in seen if "wal_checkpoint" in sql]
+        assert checkpoints == [False, False]  # after the 3rd and 6th write, never holding the lock
+        frames = conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
+        assert frames[1] == frames[2]  # everything written is already in the database file
