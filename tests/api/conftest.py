@@ -132,3 +132,11 @@ def start(client, admin, flow):
         return response.get_json()
 
     return start_runner
+
+
+def documented_bytes(schema: type, body: dict[str, Any]) -> bytes:
+    """What flask-smorest sent for `body` before a view answered through `app.api.answers`: the
+    schema's dump, then `jsonify` (loading first also refuses any field the schema lacks)."""
+    from flask import jsonify
+
+    return jsonify(schema().dump(schema().load(body))).get_data()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Customer, Runner
 from app.services import customer_auth
-from tests.api.conftest import assert_problem, error_paths
+from tests.api.conftest import assert_problem, documented_bytes, error_paths
 from tests.api.runner_fixtures import KYC_SCHEMA, SEED000_EXECUTE, seed000_design
 
 RUNNER_FIELDS = {"id", "company_id", "ref_id", "flow_id", "design_id", "params", "current_node",
@@ -61,18 +61,11 @@ def test_return_edges_answer_in_replies_and_the_runner_stays(client, admin, star
     assert body["element"]["name"] == "kyc"
 
 
-def test_execute_answers_exactly_what_its_documented_schema_dumps(client, admin, start):
+def test_execute_and_get_answer_exactly_what_their_documented_schemas_dump(client, admin, start):
     """Execute Runner writes its JSON without marshmallow (its hottest path): the bytes must be what
     the OpenAPI schema's dump would have sent, for a waiting answer with replies, a created one, and
     one where the runner ended (`element` null)."""
-    from flask import jsonify
-
-    from app.api.runner_schemas import ExecuteResultSchema
-
-    def documented(body: dict) -> bytes:
-        # What flask-smorest did before: dump through the schema, then `jsonify`.
-        payload = ExecuteResultSchema().dump(ExecuteResultSchema().load(body))
-        return jsonify(payload).get_data()
+    from app.api.runner_schemas import ExecuteResultSchema, RunnerDetailSchema
 
     runner = start()
     url = f"/v1/rego/runners/{runner['id']}/execute/"
@@ -86,7 +79,10 @@ def test_execute_answers_exactly_what_its_documented_schema_dumps(client, admin,
     assert answers[1].get_json()["replies"] and answers[3].get_json()["element"] is None
     for answer in answers:
         assert answer.mimetype == "application/json"
-        assert answer.get_data() == documented(answer.get_json())
+        assert answer.get_data() == documented_bytes(ExecuteResultSchema, answer.get_json())
+    got = client.get(f"/v1/rego/runners/{runner['id']}/", headers=admin)  # Get Runner answers so too
+    assert len(got.get_json()["executions"]) >= 4
+    assert got.get_data() == documented_bytes(RunnerDetailSchema, got.get_json())
 
 
 def test_get_runner_lists_every_node_execution_and_the_final_status(client, admin, start):

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Customer, Runner
 from app.services import secrets
 from app.services.principal import Principal
-from tests.api.conftest import SEED_001_PARAMS, assert_problem, error_paths
+from tests.api.conftest import SEED_001_PARAMS, assert_problem, documented_bytes, error_paths
 from tests.api.runner_fixtures import SECRETS, seed000_design, seed001_design
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -78,6 +78,10 @@ def test_params_are_rendered_with_secrets_masked_and_never_revealed(client, admi
     for text in (response.get_data(as_text=True), got.get_data(as_text=True)):
         assert "TOPSECRET" not in text and "${SECRET" not in text
     assert got.get_json()["params"] == params
+    # Get Runner writes its JSON without marshmallow: still exactly what its schema documents.
+    from app.api.runner_schemas import RunnerDetailSchema
+
+    assert got.get_data() == documented_bytes(RunnerDetailSchema, got.get_json())
 
 
 def test_the_same_customer_is_reused_and_contacts_are_normalised(client, basic, flow):
