@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Collection
 from functools import cache
 
 from flask import current_app
@@ -59,6 +60,13 @@ def validate_password(password: str) -> None:
         )
 
 
+def roles_problem(roles: Collection[str]) -> FieldError | None:
+    """What is wrong with a set of staff roles (none, or one we do not know), if anything."""
+    if not roles or set(roles) - {r.value for r in Role}:
+        return FieldError("roles", f"Choose one or more of {', '.join(r.value for r in Role)}.")
+    return None
+
+
 def create_user(company: Company, *, email: str, name: str, password: str,
                 roles: list[str] | tuple[str, ...], actor: Principal | None = None) -> User:
     """Create a staff user of `company` with the given roles; `actor` None is the system (CLI, demo)."""
@@ -66,9 +74,9 @@ def create_user(company: Company, *, email: str, name: str, password: str,
     errors = []
     if not _EMAIL.match(email):
         errors.append(FieldError("email", "Enter a valid email address."))
-    unknown = sorted(set(roles) - {r.value for r in Role})
-    if unknown or not roles:
-        errors.append(FieldError("roles", f"Choose from {', '.join(r.value for r in Role)}."))
+    problem = roles_problem(roles)
+    if problem:
+        errors.append(problem)
     if errors:
         raise ValidationFailed("Invalid user.", errors)
     validate_password(password)
@@ -141,6 +149,16 @@ def change_password(user: User, current: str, new: str) -> None:
     user.session_version += 1
     record_audit(Principal.for_user(user), Action.PASSWORD_CHANGED, "user", user.id)
     db.session.commit()
+
+
+def replace_password(user: User, password: str) -> None:
+    """Give `user` a new password set by someone else and end all their sessions.
+
+    No audit and no commit: the calling use case audits who did it and commits.
+    """
+    validate_password(password)
+    user.set_password(password, _hash_method())
+    user.session_version += 1
 
 
 def end_all_sessions(user: User) -> None:

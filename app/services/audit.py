@@ -34,6 +34,10 @@ class Action:
     PASSWORD_CHANGED = "password.changed"  # noqa: S105  an action name
     SESSIONS_ENDED = "sessions.ended"
     USER_CREATED = "user.created"
+    USER_ROLES_CHANGED = "user.roles_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105  an action name
     TOKEN_CREATED = "token.created"  # noqa: S105  an action name
     TOKEN_REVOKED = "token.revoked"  # noqa: S105  an action name
     SECRET_CREATED = "secret.created"  # noqa: S105  an action name

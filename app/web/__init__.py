@@ -34,6 +34,8 @@ NAV = (
             "Encrypted credentials your designs send to partner APIs, and where they may go."),
     NavItem("Outbound allowlist", "settings.outbound", ADMIN, "settings",
             "Private hosts and networks that API calls and code snippets may reach."),
+    NavItem("Team", "settings.team", ADMIN, "settings",
+            "Who signs in to Flowdesk and with which roles: add people, deactivate them, reset passwords."),
     NavItem("Sign-in policy", "settings.sign_in_policy", ADMIN, "settings",
             "Whether admins and credit officers must use a second factor."),
     NavItem("Audit log", "settings.audit", ADMIN, "settings",

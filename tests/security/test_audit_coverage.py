@@ -1,4 +1,5 @@
-"""Design changes, decisions, store edits, operator actions, ticks and document checks reach the audit log."""
+"""Design changes, decisions, store edits, operator actions, ticks, document checks and team changes reach
+the audit log."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry
-from app.services import approvals, checklists, documents, flows, runners, stores
+from app.services import approvals, checklists, documents, flows, runners, stores, team
 from app.services.principal import Principal
 from tests.inbox.conftest import APPROVAL, CHECKLIST, DOCUMENTS, chain
 from tests.security.test_secret_use import call_design
@@ -51,6 +52,12 @@ def test_every_audited_use_case_leaves_its_row(app, make_company, make_user, tmp
     documents.verify(officer, document.id)
     documents.request_reupload(officer, document.id, note="blurry")
 
+    teammate = team.invite_user(admin, name="Tia Teammate", email="tia@example.com", roles=["viewer"]).member
+    team.update_user_roles(admin, teammate.id, ["credit_officer"])
+    team.reset_user_password(admin, teammate.id)
+    team.deactivate_user(admin, teammate.id)
+    team.reactivate_user(admin, teammate.id)
+
     rows = db.session.scalars(select(AuditEntry).where(AuditEntry.company_id == company.id)).all()
     seen = {(e.action, e.actor_name) for e in rows}
     expected = {
@@ -61,6 +68,9 @@ def test_every_audited_use_case_leaves_its_row(app, make_company, make_user, tmp
         ("approval.approved", "Oli Officer"), ("checklist.item_ticked", "Oli Officer"),
         ("document.uploaded", "Oli Officer"), ("document.verified", "Oli Officer"),
         ("document.reupload_requested", "Oli Officer"),
+        ("user.created", "Ada Admin"), ("user.roles_changed", "Ada Admin"),
+        ("user.password_reset", "Ada Admin"), ("user.deactivated", "Ada Admin"),
+        ("user.reactivated", "Ada Admin"),
     }
     assert expected <= seen, sorted(expected - seen)
     by_action = {e.action: e for e in rows}
@@ -68,3 +78,5 @@ def test_every_audited_use_case_leaves_its_row(app, make_company, make_user, tmp
     assert by_action["runner.cancelled"].details == {"reason": "duplicate application"}
     assert by_action["document.verified"].target_id == document.id
     assert by_action["design.marked_current"].target_id == copy.id
+    assert by_action["user.roles_changed"].target_id == teammate.id
+    assert by_action["user.roles_changed"].details == {"before": ["viewer"], "after": ["credit_officer"]}

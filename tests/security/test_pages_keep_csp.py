@@ -106,6 +106,7 @@ def test_every_admin_page_keeps_the_csp_and_csrf(client, auth, make_user):
 
     pages = crawl(client)
     expected = {"/", "/settings/tokens", "/settings/secrets", "/settings/sign-in", "/settings/audit",
+                "/settings/team", f"/settings/team/{admin.id}",
                 "/account/security", "/account/password", "/account/security/two-factor"}
     assert expected <= set(pages), sorted(pages)
     assert {url: problems for url, problems in pages.items() if problems} == {}

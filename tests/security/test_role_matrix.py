@@ -36,6 +36,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "settings.delete_secret": ADMIN, "settings.sign_in_policy": ADMIN, "settings.system": ADMIN,
     "settings.tokens": ADMIN, "settings.revoke_token": ADMIN, "settings.outbound": ADMIN,
     "settings.remove_outbound_entry": ADMIN,
+    # Settings → Team: admins list, add and manage their own company's staff users.
+    "settings.team": ADMIN, "settings.team_member": ADMIN, "settings.deactivate_member": ADMIN,
+    "settings.reactivate_member": ADMIN, "settings.reset_member_password": ADMIN,
     # code and resend need a code sent in this browser first: without one they send you back.
     "onboarding.start": EVERYONE, "onboarding.code": frozenset(), "onboarding.progress": CUSTOMER,
     "onboarding.resend": frozenset(), "onboarding.sign_out": EVERYONE, "onboarding.step": CUSTOMER,

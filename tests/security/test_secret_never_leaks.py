@@ -94,7 +94,7 @@ def _every_answer(app, client, user, token, runner, flow_id, design_id) -> dict[
     AuthActions(client).login(user.email)
     api = {"Authorization": f"Bearer {token}"}
     params = {"runner_id": runner.id, "flow_id": flow_id, "design_id": design_id, "store_id": runner.store_id,
-              "fmt": "csv", "resource_type": "runner", "resource_id": runner.id}
+              "fmt": "csv", "resource_type": "runner", "resource_id": runner.id, "user_id": user.id}
     outputs: dict[str, str] = {}
     for rule, method in routes(app):
         if method != "GET" or not set(rule.arguments) <= set(params):

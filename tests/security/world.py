@@ -122,6 +122,9 @@ def build_tenant(make_company: Callable[..., Company], make_user: Callable[..., 
              for role in ("admin", "credit_officer", "viewer")}
     api_tokens = {role: make_token(company, roles=(role,), name=f"alpha {role}")[1]
                   for role in ("admin", "credit_officer", "viewer")}
+    # The team pages act on this one, so the matrix never deactivates a caller.
+    teammate = make_user(company, roles=("viewer",), name="Alpha Teammate",
+                         email="alpha-teammate@example.com")
     maker = Principal.for_user(users["admin"])
     customer = Customer(company_id=company.id, mobile="+919800000001", email="asha.alpha@example.com",
                         name="Asha Alphacustomer")
@@ -157,11 +160,12 @@ def build_tenant(make_company: Callable[..., Company], make_user: Callable[..., 
         "entry_id": entry.id, "flow_slug": onboarding.slug, "fmt": "csv", "token": "not-a-callback-token",
         "form_runner_id": form_runner.id, "form_flow_id": form_runner.flow_id,
         "customer_id": customer.id, "company_slug": company.slug, "second_approval_id": second_approval.id,
+        "user_id": teammate.id,
     }
     names = [company.name, customer.name, customer.email, "Asha Matrixrao", "ALPHA-STORE-7",
              "alpha-core.internal", "Alpha disbursal checks", *(u.email for u in users.values()),
-             *(u.name for u in users.values()), approval_runner.ref_id, checklist_runner.ref_id,
-             document_runner.ref_id, flow.name if flow else ""]
+             *(u.name for u in users.values()), teammate.email, teammate.name, approval_runner.ref_id,
+             checklist_runner.ref_id, document_runner.ref_id, flow.name if flow else ""]
     return Tenant(company, users, api_tokens, customer, customer_auth.issue_tokens(customer).access_token,
                   params, [n for n in names if n])
 

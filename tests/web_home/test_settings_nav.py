@@ -17,7 +17,8 @@ from tests.conftest import AuthActions
 from tests.security.test_pages_keep_csp import crawl
 
 SETTINGS = {"API tokens": "/settings/tokens", "Secrets": "/settings/secrets",
-            "Outbound allowlist": "/settings/outbound", "Sign-in policy": "/settings/sign-in",
+            "Outbound allowlist": "/settings/outbound", "Team": "/settings/team",
+            "Sign-in policy": "/settings/sign-in",
             "Audit log": "/settings/audit", "System": "/settings/system"}
 
 

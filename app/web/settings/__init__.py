@@ -1,4 +1,4 @@
-"""Company settings pages (admins only): the index, API tokens, secrets, sign-in policy, audit log."""
+"""Company settings pages (admins only): the index, API tokens, secrets, sign-in policy, audit log, team."""
 
 from flask import Blueprint
 
@@ -11,5 +11,6 @@ from app.web.settings import (  # noqa: E402, F401  routes attach to bp
     policy_views,
     secrets_views,
     system_views,
+    team_views,
     views,
 )

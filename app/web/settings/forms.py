@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -14,7 +15,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.models import Role
 
@@ -67,3 +68,39 @@ class AuditFilterForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("Until (inclusive)", validators=[Optional()])
     submit = SubmitField("Filter")
+
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").title()) for r in Role]
+ROLES_HELP = ("Admins manage settings, designs and the team; credit officers work the inbox and decide "
+              "approvals; viewers only read.")
+
+
+def _roles_field(default: list[str] | None = None) -> SelectMultipleField:
+    return SelectMultipleField(
+        "Roles", choices=ROLE_CHOICES, default=default or [],
+        validators=[DataRequired(message="Choose at least one role.")], description=ROLES_HELP,
+        widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput())
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
+class InviteForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    # The sign-in form checks addresses with Email(): an address it refuses could never sign in.
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip],
+                       description="They sign in with it; it must not be in use already.")
+    roles = _roles_field([Role.VIEWER.value])
+    submit = SubmitField("Add user")
+
+
+class MemberRolesForm(FlaskForm):
+    roles = _roles_field()
+    submit = SubmitField("Save roles")
+
+
+class MemberActionForm(FlaskForm):
+    """Deactivate, reactivate or reset a password: a button and the CSRF token."""
+
+    submit = SubmitField("Confirm")

@@ -1,0 +1,231 @@
+"""Settings → Team: admins list, add and manage their company's staff users, within the service's rules."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import AuditEntry, Base, User
+from app.services import accounts, mfa, team
+from app.services.errors import Conflict, NotFound, PermissionDenied
+from app.services.principal import Principal
+from tests.conftest import DEFAULT_PASSWORD, AuthActions
+from tests.security.conftest import code_at, post_form
+from tests.security.test_pages_keep_csp import audit_page
+
+SHOWN = re.compile(r'id="temporary-password">([^<]+)<')
+
+
+@pytest.fixture
+def lender(make_company, make_user):
+    company = make_company("Acme Lending", "acme")
+    return company, make_user(company, name="Ada Admin", email="ada@acme.example.com")
+
+
+def _user(user_id: str) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)
+
+
+def _signed_in(app, email: str, password: str = DEFAULT_PASSWORD):
+    client = app.test_client()
+    assert AuthActions(client).login(email, password).headers.get("Location") == "/"
+    return client
+
+
+def _invite(client, **data: str):
+    return post_form(client, "/settings/team", "/settings/team", **data)
+
+
+def test_settings_lists_team_and_team_lists_only_this_company(client, auth, lender, make_company, make_user):
+    company, admin = lender
+    viewer = make_user(company, roles=("viewer",), name="Vic Viewer", email="vic@acme.example.com")
+    secret = mfa.start_enrolment(viewer).secret
+    mfa.confirm_enrolment(viewer, code_at(secret, -1))
+    make_user(make_company(), name="Olga Otherco", email="olga@other.example.com")
+    auth.login(admin.email)
+
+    assert 'href="/settings/team"' in client.get("/settings/").get_data(as_text=True)
+    page = client.get("/settings/team").get_data(as_text=True)
+    row = re.compile(r"<tr>\s*<td><a[^>]*>([^<]+)</a>.*?</tr>", re.S)
+    rows = {m.group(1): m.group(0) for m in row.finditer(page)}
+    assert set(rows) == {"Ada Admin", "Vic Viewer"}
+    assert "olga@other.example.com" not in page and "Olga" not in page
+    assert "vic@acme.example.com" in rows["Vic Viewer"] and "<td>viewer</td>" in rows["Vic Viewer"]
+    assert "<td>on</td>" in rows["Vic Viewer"] and "<td>never</td>" in rows["Vic Viewer"]  # 2FA, no sign-in
+    assert "<td>off</td>" in rows["Ada Admin"] and " UTC</td>" in rows["Ada Admin"]
+    assert "<td>active</td>" in rows["Ada Admin"]
+
+
+def test_added_user_gets_a_password_shown_once_that_signs_in(app, client, auth, lender, caplog):
+    company, admin = lender
+    auth.login(admin.email)
+    with caplog.at_level("DEBUG"):
+        response = _invite(client, name="Nina New", email=" Nina@Acme.example.com ",
+                           roles=["credit_officer", "viewer"])
+        password = SHOWN.search(response.get_data(as_text=True)).group(1)
+        again = client.get("/settings/team").get_data(as_text=True)
+        audit_html = client.get("/settings/audit").get_data(as_text=True)
+        export = client.get("/settings/audit/export.json").get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert re.fullmatch(r"([a-z2-9]{5}-){3}[a-z2-9]{5}", password)
+    assert audit_page(response.get_data(as_text=True)).problems == []
+    assert "Nina New" in again and password not in again and "temporary-password" not in again
+
+    nina = db.session.scalar(select(User).where(User.email == "nina@acme.example.com"))
+    assert nina.company_id == company.id and nina.roles == ["credit_officer", "viewer"]
+    created = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.created",
+                                                         AuditEntry.target_id == nina.id))
+    assert created.actor_name == "Ada Admin"
+    tables = "".join(repr(db.session.execute(text(f"SELECT * FROM {t.name}")).all())  # noqa: S608  our names
+                     for t in Base.metadata.sorted_tables)
+    logs = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
+    for where in (audit_html, export, tables, logs):
+        assert password not in where and password.replace("-", "") not in where
+    assert "Nina New ·" in _signed_in(app, "nina@acme.example.com", password).get("/").get_data(as_text=True)
+
+
+def test_duplicate_email_is_a_field_error_and_keeps_the_input(client, auth, lender):
+    _, admin = lender
+    auth.login(admin.email)
+    response = _invite(client, name="Ada Again", email="ADA@acme.example.com", roles=["viewer"])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "temporary-password" not in page
+    assert re.search(r'id="email-errors"><li>A user with this email address already exists', page)
+    assert 'value="Ada Again"' in page and 'value="ADA@acme.example.com"' in page
+    assert db.session.scalar(select(User).where(User.name == "Ada Again")) is None
+
+
+def test_missing_roles_and_name_are_field_errors(client, auth, lender):
+    _, admin = lender
+    auth.login(admin.email)
+    page = _invite(client, name="", email="someone@acme.example.com").get_data(as_text=True)
+    assert "Choose at least one role." in page and 'id="name-errors"' in page
+    assert 'value="someone@acme.example.com"' in page
+
+
+def test_roles_change_and_are_audited(client, auth, lender, make_user):
+    company, admin = lender
+    viewer = make_user(company, roles=("viewer",), name="Vic Viewer")
+    auth.login(admin.email)
+    url = f"/settings/team/{viewer.id}"
+    response = post_form(client, url, url, roles=["credit_officer", "admin"])
+    assert response.headers["Location"] == url
+    assert "Roles of Vic Viewer saved." in client.get(url).get_data(as_text=True)
+    assert _user(viewer.id).roles == ["admin", "credit_officer"]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.roles_changed"))
+    assert entry.target_id == viewer.id and entry.actor_name == "Ada Admin"
+    assert entry.details == {"before": ["viewer"], "after": ["admin", "credit_officer"]}
+
+    page = post_form(client, url, url).get_data(as_text=True)  # nothing ticked
+    assert "Choose at least one role." in page and _user(viewer.id).roles == ["admin", "credit_officer"]
+
+
+def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(app, client, auth, lender, make_user):
+    company, admin = lender
+    officer = make_user(company, roles=("credit_officer",), name="Oli Officer", email="oli@acme.example.com")
+    theirs = _signed_in(app, officer.email)
+    auth.login(admin.email)
+    url = f"/settings/team/{officer.id}"
+
+    post_form(client, url, f"{url}/deactivate")
+    page = client.get(url).get_data(as_text=True)
+    assert "Oli Officer can no longer sign in" in page and "deactivated: cannot sign in" in page
+    assert theirs.get("/").headers["Location"].startswith("/login")
+    refused = AuthActions(app.test_client()).login(officer.email)
+    assert "Invalid email or password" in refused.get_data(as_text=True)
+    assert "deactivated" in client.get("/settings/team").get_data(as_text=True)
+
+    post_form(client, url, f"{url}/reactivate")
+    assert "Oli Officer can sign in again." in client.get(url).get_data(as_text=True)
+    assert theirs.get("/").headers["Location"].startswith("/login")  # old sessions stay ended
+    assert _signed_in(app, officer.email).get("/").status_code == 200
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == officer.id,
+                                                                 AuditEntry.actor_name == "Ada Admin"))
+    assert {"user.deactivated", "user.reactivated"} <= set(actions)
+
+
+def test_password_reset_shows_a_new_password_once_and_ends_sessions(app, client, auth, lender, make_user):
+    company, admin = lender
+    viewer = make_user(company, roles=("viewer",), name="Vic Viewer", email="vic@acme.example.com")
+    theirs = _signed_in(app, viewer.email)
+    auth.login(admin.email)
+    url = f"/settings/team/{viewer.id}"
+
+    response = post_form(client, url, f"{url}/reset-password")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    password = SHOWN.search(response.get_data(as_text=True)).group(1)
+    assert password not in client.get(url).get_data(as_text=True)
+    assert theirs.get("/").headers["Location"].startswith("/login")
+    assert "Invalid email or password" in AuthActions(theirs).login(viewer.email).get_data(as_text=True)
+    assert _signed_in(app, viewer.email, password).get("/").status_code == 200
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.password_reset"))
+    assert entry.target_id == viewer.id and password not in repr(entry.details)
+
+
+def test_an_admin_cannot_lock_themself_out(client, auth, lender):
+    _, admin = lender
+    auth.login(admin.email)
+    url = f"/settings/team/{admin.id}"
+    post_form(client, url, f"{url}/deactivate")
+    assert "You cannot deactivate yourself" in client.get(url).get_data(as_text=True)
+    page = post_form(client, url, url, roles=["viewer"]).get_data(as_text=True)
+    assert "You cannot remove your own admin role" in page
+    assert re.search(r'<input checked[^>]*value="viewer"', page)  # what they ticked stays ticked
+    post_form(client, url, f"{url}/reset-password")
+    assert "Change your own password under Security." in client.get(url).get_data(as_text=True)
+    assert _user(admin.id).is_active and _user(admin.id).roles == ["admin"]
+    assert client.get("/settings/team").status_code == 200  # still signed in
+
+
+def test_the_company_keeps_an_active_admin(lender, make_user, make_token):
+    company, admin = lender
+    robot = Principal.for_token(make_token(company, roles=("admin",))[0])  # not a user: no self rule
+    with pytest.raises(Conflict, match="Ada Admin is the last active admin"):
+        team.deactivate_user(robot, admin.id)
+    with pytest.raises(Conflict, match="last active admin"):
+        team.update_user_roles(robot, admin.id, ["viewer"])
+    second = make_user(company, roles=("admin",), name="Bea Admin")
+    team.deactivate_user(robot, second.id)
+    with pytest.raises(Conflict, match="last active admin"):  # a deactivated admin does not count
+        team.update_user_roles(robot, admin.id, ["viewer"])
+    team.reactivate_user(robot, second.id)
+    assert team.update_user_roles(robot, admin.id, ["viewer"]).roles == ["viewer"]
+    assert not _user(admin.id).has_role("admin")
+
+
+def test_another_companys_user_is_not_found(client, auth, lender, make_company, make_user):
+    _, admin = lender
+    stranger = make_user(make_company(), roles=("viewer",), name="Sam Stranger")
+    auth.login(admin.email)
+    url = f"/settings/team/{stranger.id}"
+    assert client.get(url).status_code == 404
+    for action in ("", "/deactivate", "/reactivate", "/reset-password"):
+        assert post_form(client, "/settings/team", url + action, roles=["admin"]).status_code == 404
+    with pytest.raises(NotFound):
+        team.get_member(Principal.for_user(admin), stranger.id)
+    assert _user(stranger.id).is_active and _user(stranger.id).roles == ["viewer"]
+
+
+@pytest.mark.parametrize("role", ["credit_officer", "viewer"])
+def test_officers_and_viewers_are_refused(client, auth, lender, make_user, role):
+    company, admin = lender
+    user = make_user(company, roles=(role,))
+    auth.login(user.email)
+    assert client.get("/settings/team").status_code == 403
+    assert client.get(f"/settings/team/{admin.id}").status_code == 403
+    assert post_form(client, "/", f"/settings/team/{admin.id}/deactivate").status_code == 403
+    assert _user(admin.id).is_active
+    with pytest.raises(PermissionDenied):
+        team.invite_user(Principal.for_user(user), name="X", email="x@acme.example.com", roles=["admin"])
+
+
+def test_temporary_passwords_are_strong_and_differ():
+    passwords = {team.temporary_password() for _ in range(50)}
+    assert len(passwords) == 50
+    for password in passwords:
+        accounts.validate_password(password)  # long enough for the house rule
+        assert len(password.replace("-", "")) == 20
