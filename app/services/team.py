@@ -155,7 +155,7 @@ def _keep_an_admin(leaving: User) -> None:
     both pass; `populate_existing` re-reads rows another transaction just changed.
     """
     users = db.session.scalars(select(User).where(User.company_id == leaving.company_id)
-                               .with_for_update().execution_options(populate_existing=True))
+                               .with_for_update(of=User).execution_options(populate_existing=True))
     if not any(u.is_active and Role.ADMIN in u.roles for u in users if u.id != leaving.id):
         raise Conflict(f"{leaving.name} is the last active admin of the company; "
                        "make someone else an admin first.")
