@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,6 +32,8 @@ class User(TimestampMixin, Base):
     # Bumped on logout-everywhere and password change; part of the session id so old cookies die.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set while the password is one an admin handed out; the user must replace it before doing anything.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     company: Mapped[Company] = relationship(lazy="joined")
 

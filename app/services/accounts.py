@@ -20,6 +20,7 @@ from app.services.errors import AuthenticationFailed, Conflict, FieldError, Vali
 from app.services.principal import Principal
 
 MIN_PASSWORD_LENGTH = 12
+INVALID_LOGIN = "Invalid email or password."  # one message for every failure, so it reveals nothing
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 
@@ -68,8 +69,12 @@ def roles_problem(roles: Collection[str]) -> FieldError | None:
 
 
 def create_user(company: Company, *, email: str, name: str, password: str,
-                roles: list[str] | tuple[str, ...], actor: Principal | None = None) -> User:
-    """Create a staff user of `company` with the given roles; `actor` None is the system (CLI, demo)."""
+                roles: list[str] | tuple[str, ...], actor: Principal | None = None,
+                temporary: bool = False) -> User:
+    """Create a staff user of `company` with the given roles; `actor` None is the system (CLI, demo).
+
+    `temporary` marks a password someone else chose: the user must change it at their next sign-in.
+    """
     email = normalise_email(email)
     errors = []
     if not _EMAIL.match(email):
@@ -83,7 +88,7 @@ def create_user(company: Company, *, email: str, name: str, password: str,
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise Conflict(f"A user with email {email} already exists.")
     user = User(company_id=company.id, email=email, name=name.strip(), roles=sorted(set(roles)))
-    user.set_password(password, _hash_method())
+    _set_password(user, password, temporary=temporary)
     db.session.add(user)
     db.session.flush()  # assigns the id the audit row names
     record_audit(actor, Action.USER_CREATED, "user", user.id, {"email": email, "roles": user.roles},
@@ -100,7 +105,7 @@ def authenticate_user(email: str, password: str, *, via: str = "web") -> User:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         check_password_hash(_dummy_hash(), password)
-        raise AuthenticationFailed("Invalid email or password.")
+        raise AuthenticationFailed(INVALID_LOGIN)
     if not user.check_password(password):
         _login_failed(user, "password", via)
     if not user.is_active or user.company.deactivated_at:
@@ -110,10 +115,16 @@ def authenticate_user(email: str, password: str, *, via: str = "web") -> User:
 
 def authenticate_basic(email: str, password: str) -> User:
     """HTTP Basic on the API: like `authenticate_user`, but refused to accounts that have (or must
-    have) a second factor, since Basic cannot ask for it; those use API tokens."""
+    have) a second factor, since Basic cannot ask for it (those use API tokens), and to accounts still
+    on a temporary password, which must first be changed in the browser."""
     user = authenticate_user(email, password, via="api")
     if mfa.is_enrolled(user) or mfa.must_enrol(user):
         _login_failed(user, "second_factor_required", "api")
+    if user.must_change_password:
+        # The password is right, so saying why does not help a guesser; it tells the owner what to do.
+        _login_failed(user, "password_change_required", "api",
+                      message="Your password is a temporary one: sign in to Flowdesk in a browser and "
+                              "change it first.")
     return user
 
 
@@ -124,11 +135,11 @@ def record_failed_second_factor(user: User) -> None:
     db.session.commit()
 
 
-def _login_failed(user: User, reason: str, via: str) -> None:
+def _login_failed(user: User, reason: str, via: str, *, message: str = INVALID_LOGIN) -> None:
     record_audit(Principal.for_user(user), Action.LOGIN_FAILED, "user", user.id,
                  {"reason": reason, "via": via})
     db.session.commit()
-    raise AuthenticationFailed("Invalid email or password.")
+    raise AuthenticationFailed(message)
 
 
 def record_login(user: User, *, second_factor: str | None = None) -> None:
@@ -140,12 +151,18 @@ def record_login(user: User, *, second_factor: str | None = None) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change a password and end every other session of this user."""
+    """Change a password and end every other session of this user.
+
+    A temporary password (see `must_change_password`) cannot be kept: the new one must differ from it.
+    """
     if not user.check_password(current):
         raise ValidationFailed("Current password is wrong.",
                                [FieldError("current_password", "This is not your current password.")])
     validate_password(new)
-    user.set_password(new, _hash_method())
+    if user.must_change_password and user.check_password(new):
+        raise ValidationFailed("A temporary password cannot be kept.", [FieldError(
+            "password", "Choose a new password of your own; the temporary one cannot be kept.")])
+    _set_password(user, new, temporary=False)
     user.session_version += 1
     record_audit(Principal.for_user(user), Action.PASSWORD_CHANGED, "user", user.id)
     db.session.commit()
@@ -154,11 +171,19 @@ def change_password(user: User, current: str, new: str) -> None:
 def replace_password(user: User, password: str) -> None:
     """Give `user` a new password set by someone else and end all their sessions.
 
+    Someone else knows it, so it is temporary: the user must change it at their next sign-in.
     No audit and no commit: the calling use case audits who did it and commits.
     """
     validate_password(password)
-    user.set_password(password, _hash_method())
+    _set_password(user, password, temporary=True)
     user.session_version += 1
+
+
+def _set_password(user: User, password: str, *, temporary: bool) -> None:
+    # The one place the temporary flag is written: set with a password someone else chose, cleared
+    # when the user chooses their own.
+    user.set_password(password, _hash_method())
+    user.must_change_password = temporary
 
 
 def end_all_sessions(user: User) -> None:

@@ -38,7 +38,8 @@ class PermissionDenied(ServiceError):
 
 
 class AuthenticationFailed(ServiceError):
-    """Credentials are missing, wrong, expired or revoked. Always one message, whatever the cause."""
+    """Credentials are missing, wrong, expired or revoked: one message whatever the cause. The one
+    exception is a right but temporary password on the API, told to change it in a browser first."""
 
 
 class ValidationFailed(ServiceError):

@@ -32,6 +32,7 @@ class Member:
     is_active: bool
     second_factor: bool
     last_login_at: datetime | None
+    must_change_password: bool  # still on a temporary password an admin handed out
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def get_member(actor: Principal, user_id: str) -> Member:
 
 
 def invite_user(actor: Principal, *, name: str, email: str, roles: Collection[str]) -> IssuedPassword:
-    """Add a staff user to the actor's company with a temporary password, returned once."""
+    """Add a staff user to the actor's company with a temporary password, returned once, which they
+    must change at their first sign-in."""
     _require_admin(actor)
     if not name.strip():
         raise ValidationFailed("Invalid user.", [FieldError("name", "Enter the person's name.")])
@@ -68,7 +70,7 @@ def invite_user(actor: Principal, *, name: str, email: str, roles: Collection[st
     password = temporary_password()
     try:
         user = accounts.create_user(company, email=email, name=name, password=password,
-                                    roles=list(roles), actor=actor)
+                                    roles=list(roles), actor=actor, temporary=True)
     except Conflict:
         # Emails are unique across companies: say it is taken, on the field the admin can fix.
         raise ValidationFailed("Invalid user.", [FieldError(
@@ -124,7 +126,8 @@ def reactivate_user(actor: Principal, user_id: str) -> Member:
 
 
 def reset_user_password(actor: Principal, user_id: str) -> IssuedPassword:
-    """Give another user a new temporary password (returned once) and end all their sessions."""
+    """Give another user a new temporary password (returned once, to be changed at their next sign-in)
+    and end all their sessions."""
     user = _user(actor, user_id)
     if user.id == actor.id:
         raise Conflict("Change your own password under Security.")
@@ -163,4 +166,4 @@ def _keep_an_admin(leaving: User) -> None:
 
 def _member(user: User) -> Member:
     return Member(user.id, user.name, user.email, sorted(user.roles), user.is_active,
-                  mfa.is_enrolled(user), user.last_login_at)
+                  mfa.is_enrolled(user), user.last_login_at, user.must_change_password)

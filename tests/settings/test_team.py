@@ -12,32 +12,12 @@ from app.models import AuditEntry, Base, User
 from app.services import accounts, mfa, team
 from app.services.errors import Conflict, NotFound, PermissionDenied
 from app.services.principal import Principal
-from tests.conftest import DEFAULT_PASSWORD, AuthActions
+from tests.conftest import AuthActions
 from tests.security.conftest import code_at, post_form
 from tests.security.test_pages_keep_csp import audit_page
-
-SHOWN = re.compile(r'id="temporary-password">([^<]+)<')
-
-
-@pytest.fixture
-def lender(make_company, make_user):
-    company = make_company("Acme Lending", "acme")
-    return company, make_user(company, name="Ada Admin", email="ada@acme.example.com")
-
-
-def _user(user_id: str) -> User:
-    db.session.expire_all()
-    return db.session.get(User, user_id)
-
-
-def _signed_in(app, email: str, password: str = DEFAULT_PASSWORD):
-    client = app.test_client()
-    assert AuthActions(client).login(email, password).headers.get("Location") == "/"
-    return client
-
-
-def _invite(client, **data: str):
-    return post_form(client, "/settings/team", "/settings/team", **data)
+from tests.settings.conftest import SHOWN, change_password, signed_in
+from tests.settings.conftest import fresh_user as _user
+from tests.settings.conftest import invite as _invite
 
 
 def test_settings_lists_team_and_team_lists_only_this_company(client, auth, lender, make_company, make_user):
@@ -85,7 +65,10 @@ def test_added_user_gets_a_password_shown_once_that_signs_in(app, client, auth, 
     logs = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
     for where in (audit_html, export, tables, logs):
         assert password not in where and password.replace("-", "") not in where
-    assert "Nina New ·" in _signed_in(app, "nina@acme.example.com", password).get("/").get_data(as_text=True)
+    nina = signed_in(app, "nina@acme.example.com", password, lands_on="/account/password")
+    assert nina.get("/").headers["Location"] == "/account/password"  # see test_temporary_password.py
+    assert change_password(nina, password, "nina's own long password").headers["Location"] == "/"
+    assert "Nina New ·" in nina.get("/").get_data(as_text=True)
 
 
 def test_duplicate_email_is_a_field_error_and_keeps_the_input(client, auth, lender):
@@ -127,7 +110,7 @@ def test_roles_change_and_are_audited(client, auth, lender, make_user):
 def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(app, client, auth, lender, make_user):
     company, admin = lender
     officer = make_user(company, roles=("credit_officer",), name="Oli Officer", email="oli@acme.example.com")
-    theirs = _signed_in(app, officer.email)
+    theirs = signed_in(app, officer.email)
     auth.login(admin.email)
     url = f"/settings/team/{officer.id}"
 
@@ -142,7 +125,7 @@ def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(app, client
     post_form(client, url, f"{url}/reactivate")
     assert "Oli Officer can sign in again." in client.get(url).get_data(as_text=True)
     assert theirs.get("/").headers["Location"].startswith("/login")  # old sessions stay ended
-    assert _signed_in(app, officer.email).get("/").status_code == 200
+    assert signed_in(app, officer.email).get("/").status_code == 200
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == officer.id,
                                                                  AuditEntry.actor_name == "Ada Admin"))
     assert {"user.deactivated", "user.reactivated"} <= set(actions)
@@ -151,7 +134,7 @@ def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(app, client
 def test_password_reset_shows_a_new_password_once_and_ends_sessions(app, client, auth, lender, make_user):
     company, admin = lender
     viewer = make_user(company, roles=("viewer",), name="Vic Viewer", email="vic@acme.example.com")
-    theirs = _signed_in(app, viewer.email)
+    theirs = signed_in(app, viewer.email)
     auth.login(admin.email)
     url = f"/settings/team/{viewer.id}"
 
@@ -161,7 +144,8 @@ def test_password_reset_shows_a_new_password_once_and_ends_sessions(app, client,
     assert password not in client.get(url).get_data(as_text=True)
     assert theirs.get("/").headers["Location"].startswith("/login")
     assert "Invalid email or password" in AuthActions(theirs).login(viewer.email).get_data(as_text=True)
-    assert _signed_in(app, viewer.email, password).get("/").status_code == 200
+    held = signed_in(app, viewer.email, password, lands_on="/account/password")
+    assert held.get("/").headers["Location"] == "/account/password"
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.password_reset"))
     assert entry.target_id == viewer.id and password not in repr(entry.details)
 

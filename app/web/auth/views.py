@@ -36,6 +36,8 @@ def _complete_login(user: User, *, remember: bool, next_url: str | None,
     login_user(user, remember=remember)
     accounts.record_login(user, second_factor=second_factor)
     flash(f"Welcome, {user.name}.", "success")
+    if user.must_change_password:  # the security gate holds every other page until it is changed
+        return redirect(url_for("security.password"))
     if mfa.must_enrol(user):
         flash("Your company requires a second factor: set it up to continue.", "warning")
         return redirect(url_for("security.enrol"))

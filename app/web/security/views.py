@@ -1,4 +1,4 @@
-"""Account security pages, and the gate that sends users the policy covers to enrolment first."""
+"""Account security pages, and the gate that sends users to change a temporary password or enrol first."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.web.security import bp
 from app.web.security.forms import ChangePasswordForm, EndSessionsForm, EnrolForm, PasswordConfirmForm
 
-# What a user the policy covers may still reach before enrolling.
-ENROLMENT_OPEN = frozenset({"security.enrol", "auth.logout", "auth.login", "auth.verify", "static"})
+# What a user the gate holds may still reach: signing in and out, and setting up a second factor.
+GATE_OPEN = frozenset({"security.enrol", "auth.logout", "auth.login", "auth.verify", "static"})
 
 
 @bp.before_app_request
-def _require_enrolment() -> Response | None:
-    if (request.endpoint is None or request.endpoint in ENROLMENT_OPEN
-            or request.blueprint in {"api_v1", "ops"}):
+def _require_account_setup() -> Response | None:
+    """Hold a signed-in user on one page until their account is usable: first a temporary password
+    must be replaced (anyone who saw it could use it), then a required second factor set up."""
+    if (request.endpoint is None or request.endpoint in GATE_OPEN
+            or request.blueprint in {"api_v1", "ops"} or not current_user.is_authenticated):
         return None
-    if current_user.is_authenticated and mfa.must_enrol(current_user):
+    if current_user.must_change_password:
+        return None if request.endpoint == "security.password" else redirect(url_for("security.password"))
+    if mfa.must_enrol(current_user):
         return redirect(url_for("security.enrol"))
     return None
 
@@ -96,6 +100,7 @@ def recovery_codes() -> Response:
 @login_required
 def password() -> str | Response:
     form = ChangePasswordForm()
+    forced = current_user.must_change_password
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current_password.data or "",
@@ -108,8 +113,9 @@ def password() -> str | Response:
             # Every other session just died with the old session version; keep this one.
             login_user(current_user._get_current_object())
             flash("Password changed. Other devices have been signed out.", "success")
-            return redirect(url_for("security.index"))
-    return render_template("security/password.html", form=form)
+            # After a forced change the user was on their way in, not managing their account.
+            return redirect(url_for("home.index" if forced else "security.index"))
+    return render_template("security/password.html", form=form, forced=forced)
 
 
 @bp.post("/sessions/end")
