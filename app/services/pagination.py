@@ -52,23 +52,28 @@ def decode_token(scope: str, token: str) -> tuple[datetime, str]:
         raise _bad_token() from error
 
 
-def paginate(statement: Select[Any], model: Any, *, scope: str, limit: int = DEFAULT_LIMIT,
-             continuation_token: str | None = None) -> Page[Any]:
+def paginate(statement: Select[Any], model: Any = None, *, scope: str, limit: int = DEFAULT_LIMIT,
+             continuation_token: str | None = None, keys: tuple[Any, Any] | None = None,
+             scalars: bool = True) -> Page[Any]:
     """Run `statement` (already filtered by tenant) one page at a time, newest first.
+
+    Ordered by `model`'s (created_at, id), or by `keys`, two columns (a time, then a unique id)
+    that each row also carries as attributes of the same names. `scalars=False` pages rows of
+    columns instead of ORM objects.
 
     Keyset rather than offset: rows inserted while a client pages through never shift the
     window, so no row is returned twice and none that existed at the start is skipped.
     """
+    at, row_id = keys or (model.created_at, model.id)
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed("Invalid limit.", [FieldError("limit", f"Between 1 and {MAX_LIMIT}.")])
     if continuation_token:
-        created_at, row_id = decode_token(scope, continuation_token)
+        after_at, after_id = decode_token(scope, continuation_token)
         # Spelled out rather than a row-value comparison, which not every backend plans well.
-        statement = statement.where(or_(model.created_at < created_at,
-                                        and_(model.created_at == created_at, model.id < row_id)))
-    statement = statement.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(statement))
+        statement = statement.where(or_(at < after_at, and_(at == after_at, row_id < after_id)))
+    statement = statement.order_by(at.desc(), row_id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(statement) if scalars else db.session.execute(statement))
     if len(rows) <= limit:
         return Page(rows, None)
     last = rows[limit - 1]
-    return Page(rows[:limit], encode_token(scope, last.created_at, last.id))
+    return Page(rows[:limit], encode_token(scope, getattr(last, at.key), getattr(last, row_id.key)))

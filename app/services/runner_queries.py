@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
 from app.services import errors, runners, runtime, templates
 from app.services.customers import normalise_mobile
-from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_token, encode_token, paginate
+from app.services.pagination import DEFAULT_LIMIT, Page, paginate
 from app.services.principal import Principal
 
 READER_KINDS = ("staff", "api", "system")
@@ -124,22 +124,10 @@ def list_activity(actor: Principal, runner_id: str, *, limit: int = DEFAULT_LIMI
     """The runner's activity, newest first, keyset-paged on (at, id)."""
     _require_reader(actor)
     runner = runners.get_runner(actor, runner_id)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise errors.ValidationFailed("Invalid limit.", [
-            errors.FieldError("limit", f"Between 1 and {MAX_LIMIT}.")])
-    scope = f"activity:{runner.id}"
     statement = select(ActivityEntry).where(ActivityEntry.runner_id == runner.id,
                                             ActivityEntry.company_id == actor.company_id)
-    if continuation_token:
-        at, row_id = decode_token(scope, continuation_token)
-        statement = statement.where(or_(ActivityEntry.at < at,
-                                        and_(ActivityEntry.at == at, ActivityEntry.id < row_id)))
-    rows = list(db.session.scalars(statement.order_by(ActivityEntry.at.desc(), ActivityEntry.id.desc())
-                                   .limit(limit + 1)))
-    if len(rows) <= limit:
-        return Page(rows, None)
-    last = rows[limit - 1]
-    return Page(rows[:limit], encode_token(scope, last.at, last.id))
+    return paginate(statement, scope=f"activity:{runner.id}", limit=limit,
+                    continuation_token=continuation_token, keys=(ActivityEntry.at, ActivityEntry.id))
 
 
 # Three small columns in one statement, built once (it memoises its cache key): Execute Runner's
@@ -204,20 +192,12 @@ def list_executions(actor: Principal, runner_id: str, *, limit: int = 50,
     latest ones without reading a long-lived runner's whole history."""
     _require_reader(actor)
     runner = runners.get_runner(actor, runner_id)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise errors.ValidationFailed("Invalid limit.", [
-            errors.FieldError("limit", f"Between 1 and {MAX_LIMIT}.")])
-    scope = f"executions:{runner.id}"
     statement = (select(_X.c.id, _X.c.node, _X.c.attempt, _X.c.status, _X.c.error, _X.c.actor,
                         _X.c.action, _X.c.started_at, _X.c.finished_at)
                  .where(_X.c.runner_id == runner.id))
-    if continuation_token:
-        at, row_id = decode_token(scope, continuation_token)
-        statement = statement.where(or_(_X.c.started_at < at, and_(_X.c.started_at == at, _X.c.id < row_id)))
-    rows = list(db.session.execute(statement.order_by(_X.c.started_at.desc(), _X.c.id.desc())
-                                   .limit(limit + 1)))
-    token = encode_token(scope, rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
-    return Page([_step(row) for row in rows[:limit]], token)
+    page = paginate(statement, scope=f"executions:{runner.id}", limit=limit, scalars=False,
+                    continuation_token=continuation_token, keys=(_X.c.started_at, _X.c.id))
+    return Page([_step(row) for row in page.items], page.continuation_token)
 
 
 def node_statuses(runner: Runner) -> dict[str, str]:
