@@ -192,6 +192,25 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join()
 
 
+def browser_sign_in(browser: Any, base: str, email: str, password: str = DEFAULT_PASSWORD) -> Any:
+    """A new browser page signed in as `email`. `page.problems` collects what a user should never
+    meet: script errors, console errors (a script or style blocked by the CSP shows there) and
+    error answers (the browser's own favicon probe is not ours to serve)."""
+    page = browser.new_context().new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error"
+            and not message.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda response: problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.problems = problems
+    return page
+
+
 @pytest.fixture
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (no browser download), or skip/fail if missing."""

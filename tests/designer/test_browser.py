@@ -9,18 +9,11 @@ import pytest
 
 from app.extensions import db
 from app.services import flows
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import browser_sign_in
 
 
-def open_editor(browser: Any, base: str, email: str, design_id: str, errors: list[str]) -> Any:
-    page = browser.new_context().new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+def open_editor(browser: Any, base: str, email: str, design_id: str) -> Any:
+    page = browser_sign_in(browser, base, email)
     page.goto(f"{base}/designs/{design_id}")
     return page
 
@@ -40,8 +33,7 @@ def test_an_admin_draws_a_node_saves_it_and_validates(live_server: str, chromium
 
     current = make_design()
     design = make_design(flow=flows.get_flow(actor, current.flow_id))  # a draft: it may be invalid
-    errors: list[str] = []
-    page = open_editor(chromium, live_server, admin.email, design.id, errors)
+    page = open_editor(chromium, live_server, admin.email, design.id)
     canvas = page.locator("#canvas")
     expect(canvas.locator("g.node")).to_have_count(3)
     expect(page.locator("#source")).not_to_have_attribute("open", "")  # the drawing leads
@@ -87,4 +79,4 @@ def test_an_admin_draws_a_node_saves_it_and_validates(live_server: str, chromium
     expect(page.locator("#problems")).to_contain_text("node “form_1”")
     expect(page.locator("#problems")).to_contain_text("unreachable")
     expect(canvas.locator('g.node[data-name="form_1"]')).to_have_class("node type-form has-problem")
-    assert errors == []
+    assert page.problems == []

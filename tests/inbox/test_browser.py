@@ -8,16 +8,12 @@ import pytest
 
 from app.extensions import db
 from app.services import approvals, runners
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import browser_sign_in
 from tests.inbox.conftest import APPROVAL, CHECKLIST, Team, chain
 
 
 def sign_in(browser: Any, base: str, email: str) -> Any:
-    page = browser.new_context().new_page()
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = browser_sign_in(browser, base, email)
     page.goto(f"{base}/inbox/")
     return page
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import app.web.home
-from tests.web_runners.test_browser import sign_in
+from tests.conftest import browser_sign_in
 
 
 @pytest.mark.browser
@@ -17,7 +17,7 @@ def test_the_dashboard_refreshes_its_counts_and_leads_to_the_lists(
     from playwright.sync_api import expect
 
     monkeypatch.setattr(app.web.home, "POLL", "every 1s")  # the page polls every 30 s
-    page = sign_in(chromium, live_server, lender.users["admin"].email)
+    page = browser_sign_in(chromium, live_server, lender.users["admin"].email)
     failed_tile = page.locator("#runner-counts .tile--failed .tile-count")
     expect(failed_tile).to_have_text("1")
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
@@ -34,4 +34,4 @@ def test_the_dashboard_refreshes_its_counts_and_leads_to_the_lists(
     page.get_by_role("heading", name="Audit log").get_by_role("link").click()
     expect(page.locator('nav[aria-label="Settings"] a[aria-current="page"]')).to_have_text("Audit log")
     page.screenshot(path=str(tmp_path / "settings.png"), full_page=True)
-    assert page.console_errors == []
+    assert page.problems == []

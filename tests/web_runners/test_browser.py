@@ -7,25 +7,8 @@ from typing import Any
 import pytest
 
 from app.services import runners
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import browser_sign_in
 from tests.web_runners.conftest import FAILS, WAITS
-
-
-def sign_in(browser: Any, base: str, email: str) -> Any:
-    page = browser.new_context().new_page()
-    errors: list[str] = []
-    # Scripts blocked by the CSP and failed htmx requests show here; the browser's own favicon probe
-    # is not ours to serve.
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error"
-            and not message.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.console_errors = errors
-    return page
 
 
 @pytest.mark.browser
@@ -35,7 +18,7 @@ def test_filter_watch_and_cancel(live_server: str, chromium: Any, lender: Any, t
     watched = lender.start(lender.flow(WAITS, name="Home loans"))
     doomed = lender.start(lender.flow(WAITS, name="Car loans"))
     failed = lender.start(lender.flow(FAILS, name="Gated loans"))
-    page = sign_in(chromium, live_server, lender.users["credit_officer"].email)
+    page = browser_sign_in(chromium, live_server, lender.users["credit_officer"].email)
     page.goto(f"{live_server}/runners/")
     expect(page.locator("#runner-list tbody tr")).to_have_count(3)
     page.get_by_label("Status").select_option("failed")
@@ -67,4 +50,4 @@ def test_filter_watch_and_cancel(live_server: str, chromium: Any, lender: Any, t
     expect(page.locator(".flash-success")).to_contain_text(f"{doomed.ref_id} cancelled.")
     expect(page.locator("#runner-status")).to_have_text("cancelled")
     assert asked and asked[0].startswith(f"Cancel {doomed.ref_id} for good?")
-    assert page.console_errors == []  # no CSP violation, no script error
+    assert page.problems == []  # no CSP violation, no script error
