@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app.auth import current_principal, role_required
 from app.htmx import render_page
 from app.models import Runner
-from app.services import flows, runner_queries, runners, runtime, stores, templates
+from app.services import runner_queries, runners, runtime, stores, templates
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.services.pagination import Page
 from app.services.principal import Principal
@@ -115,8 +115,9 @@ def retry(runner_id: Any) -> Response:
 
 # --- page parts -----------------------------------------------------------------------------------
 def _live(actor: Principal, runner: Runner, *, seen: str | None = None) -> dict[str, Any]:
-    design = flows.get_design(actor, runner.design_id)
-    drawing = draw(design.document, current=list(runner.current_nodes),
+    # The version's document as compiled and cached once per process: this part is polled.
+    document = runtime.design_for(runner.design_id).raw
+    drawing = draw(document, current=list(runner.current_nodes),
                    statuses=runner_queries.node_statuses(runner), runner_status=runner.status)
     return {"runner": runner, "drawing": drawing, "state_labels": STATE_LABELS,
             "polling": runner.status not in runtime.FINAL_STATUSES, "poll": POLL,
