@@ -124,8 +124,12 @@ def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
 
 
 # --- designs --------------------------------------------------------------------------------------
+def _without_server_keys(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in SERVER_KEYS}
+
+
 def _apply_document(design: DesignVersion, document: dict[str, Any]) -> None:
-    document = {k: v for k, v in document.items() if k not in SERVER_KEYS}
+    document = _without_server_keys(document)
     design.document = document
     design.checksum = checksum(document)
     design.is_valid = not validate(document)
@@ -229,11 +233,25 @@ def duplicate_design(actor: Principal, design_id: str, *, name: str | None = Non
 
 
 def validate_design(actor: Principal, design_id: str) -> list[Problem]:
-    """The engine's problems with the design plus subflow references that lead nowhere."""
+    """The engine's problems with the saved design plus subflow references that lead nowhere."""
     _require_reader(actor)
-    design = _design(actor, design_id)
-    problems = list(validate(design.document))
-    for node in _nodes(design.document):
+    return _problems(actor, _design(actor, design_id).document)
+
+
+def check_design_document(actor: Principal, design_id: str, document: dict[str, Any]) -> list[Problem]:
+    """validate_design's problems for `document`, a not yet saved edit of the design: nothing is stored.
+
+    The design is looked up so another company's id stays NotFound; the document is checked as a
+    save would store it.
+    """
+    _require_reader(actor)
+    _design(actor, design_id)
+    return _problems(actor, _without_server_keys(document))
+
+
+def _problems(actor: Principal, document: dict[str, Any]) -> list[Problem]:
+    problems = list(validate(document))
+    for node in _nodes(document):
         if node.get("type") == "subflow":
             config = node.get("config") or {}
             if _resolve_subflow(actor, config) is None:

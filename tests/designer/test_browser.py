@@ -75,8 +75,20 @@ def test_an_admin_draws_a_node_saves_it_and_validates(live_server: str, chromium
     assert "position" not in saved["apply"]  # only what the admin moved gets a position
 
     # Nothing leads to form_1 yet: validation says so and the drawing marks it.
-    page.get_by_role("button", name="Validate the saved version").click()
+    validate = page.get_by_role("button", name="Validate", exact=True)
+    validate.click()
     expect(page.locator("#problems")).to_contain_text("node “form_1”")
     expect(page.locator("#problems")).to_contain_text("unreachable")
     expect(canvas.locator('g.node[data-name="form_1"]')).to_have_class("node type-form has-problem")
+
+    # Break something more without saving: Validate checks what is on screen, and saves nothing.
+    page.get_by_label("Node type", exact=True).first.select_option("end")
+    page.get_by_role("button", name="Add node").click()
+    expect(canvas.locator('g.node[data-name="end_1"]')).to_have_count(1)
+    validate.click()
+    expect(page.locator("#problems")).to_contain_text("node “end_1”")
+    expect(canvas.locator('g.node[data-name="end_1"]')).to_have_class("node type-end selected has-problem")
+    expect(page.locator("#dirty")).to_be_visible()  # still the same page, edit unsaved
+    db.session.expire_all()
+    assert "end_1" not in {n["name"] for n in flows.get_design(actor, design.id).document["nodes"]}
     assert page.problems == []

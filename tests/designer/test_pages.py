@@ -134,26 +134,79 @@ BROKEN = {"start_node": "start", "nodes": [
     {"name": "done", "type": "end"}]}
 
 
+def check(client, design, document: str, *, headers: dict[str, str] | None = None, name: str = "v"):
+    """Press Validate with `document` typed in the editor (the fields Save posts)."""
+    return post(client, f"/designs/{design.id}/validate", {"name": name, "document": document},
+                headers=headers, page=f"/designs/{design.id}")
+
+
 def test_validate_lists_every_problem_with_its_location(client, signed_in, actor, make_design):
     design = make_design(BROKEN, flow=flows.get_flow(actor, make_design().flow_id))
-    fragment = post(client, f"/designs/{design.id}/validate", headers=HTMX, page=f"/designs/{design.id}")
+    fragment = check(client, design, json.dumps(BROKEN), headers=HTMX)
     html = fragment.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="problems"')
-    assert "problems in the saved version 2" in html
+    assert "problems in version 2 as it is in the editor" in html
     assert "node “orphan”</span>:" in html and "unreachable" in html
     assert "node “call” · edges[0] · config.condition</span>" in html and "bad_condition" in html
     assert "node “call” · config" in html and "bad_config" in html
     assert json.loads(html.split("data-nodes='")[1].split("'")[0]) == ["call", "orphan"]
 
-    page = post(client, f"/designs/{design.id}/validate", page=f"/designs/{design.id}")
+    page = check(client, design, json.dumps(BROKEN))
     assert "<html" in page.get_data(as_text=True) and "unreachable" in page.get_data(as_text=True)
 
 
 def test_validate_says_when_there_is_nothing_to_fix(client, signed_in, make_design):
     design = make_design()
-    response = post(client, f"/designs/{design.id}/validate", headers=HTMX, page=f"/designs/{design.id}")
+    response = check(client, design, json.dumps(form_design()), headers=HTMX)
     html = response.get_data(as_text=True)
-    assert "No problems found in the saved version 1." in html and "data-nodes='[]'" in html
+    assert "No problems found in version 1 as it is in the editor" in html and "data-nodes='[]'" in html
+
+
+def test_validate_checks_the_unsaved_edit_and_saves_nothing(client, signed_in, actor, make_design):
+    draft = make_design(flow=flows.get_flow(actor, make_design().flow_id))
+    edited = form_design()
+    edited["nodes"].append({"name": "stray", "type": "end", "config": {"status": "succeeded"}})
+
+    html = check(client, draft, json.dumps(edited), headers=HTMX).get_data(as_text=True)
+    assert "1 problem in version 2 as it is in the editor" in html
+    assert "node “stray”</span>:" in html and "unreachable" in html
+    assert json.loads(html.split("data-nodes='")[1].split("'")[0]) == ["stray"]
+    saved = flows.get_design(actor, draft.id)
+    assert saved.document == draft.document and saved.name == draft.name and saved.is_valid
+
+    edited["nodes"][1]["edges"].append({"action": "park", "type": "goto", "target_node": "stray"})
+    html = check(client, draft, json.dumps(edited), headers=HTMX).get_data(as_text=True)
+    assert "No problems found in version 2 as it is in the editor; Save keeps it." in html
+    assert len(flows.get_design(actor, draft.id).document["nodes"]) == 3  # still nothing saved
+
+
+def test_validate_without_javascript_keeps_the_typed_edit_on_the_page(client, signed_in, actor, make_design):
+    design = make_design()
+    edited = form_design()
+    edited["nodes"][0]["edges"][0]["target_node"] = "nowhere"
+    typed = json.dumps(edited, indent=1)
+    response = check(client, design, typed, name="")  # a blank name does not stop the check
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "problems in version 1 as it is in the editor" in html and "missing_target" in html
+    assert textarea(html)[1] == typed
+    assert flows.get_design(actor, design.id).document == design.document
+
+
+def test_validate_explains_bad_json_and_keeps_the_text(client, signed_in, actor, make_design):
+    design = make_design()
+    typed = '{"start_node": "start",\n  "nodes": [oops]}'
+    response = check(client, design, typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Not validated." in html and "This is not valid JSON: Expecting value (line 2, column 13)." in html
+    assert textarea(html)[1] == typed
+    assert flows.get_design(actor, design.id).document == design.document
+
+    fragment = check(client, design, typed, headers=HTMX).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="problems"')  # the editor's text is not replaced
+    assert "Not validated." in fragment and "Expecting value (line 2, column 13)" in fragment
+    assert "data-nodes='[]'" in fragment
 
 
 def test_mark_current_publishes_a_valid_version_and_refuses_an_invalid_one(client, signed_in, actor,

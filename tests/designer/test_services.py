@@ -61,3 +61,18 @@ def test_a_refused_update_leaves_the_saved_version_as_it_was(actor, make_design)
         flows.update_design(actor, design.id, document={"nodes": []}, name="broken")
     again = flows.get_design(actor, design.id)
     assert again.is_valid and again.name != "broken" and len(again.document["nodes"]) == 3
+
+
+def test_checking_an_unsaved_document_uses_the_saved_versions_rules_and_stores_nothing(actor, make_design,
+                                                                                       make_user):
+    design = make_design()
+    edited = {**design.document, "nodes": [*design.document["nodes"], {
+        "name": "child", "type": "subflow", "config": {"flow": "no-such-flow"},
+        "edges": [{"type": "goto", "target_node": "done"}]}]}
+    problems = flows.check_design_document(actor, design.id, edited)
+    # The subflow reference is validate_design's own rule, not only the engine's.
+    assert ("missing_flow", "child") in [(p.code, p.node) for p in problems]
+    assert ("unreachable", "child") in [(p.code, p.node) for p in problems]
+    assert flows.get_design(actor, design.id).document == design.document
+    with pytest.raises(NotFound):
+        flows.check_design_document(Principal.for_user(make_user(roles=("admin",))), design.id, edited)

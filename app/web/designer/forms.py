@@ -47,5 +47,12 @@ class DesignForm(FlaskForm):
         return json.loads(self.document.data)
 
 
+class DesignCheckForm(DesignForm):
+    """The editor's fields as Validate posts them: only the document is checked, so a blank version
+    name does not stop a check of the graph (Save still asks for it)."""
+
+    name = StringField("Version name", validators=[Optional(), Length(max=200)])
+
+
 class ActionForm(FlaskForm):
     """A POST button that carries only the CSRF token (validate, make current, duplicate)."""

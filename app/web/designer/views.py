@@ -10,13 +10,13 @@ from werkzeug.wrappers import Response
 
 from app.auth import current_principal, role_required
 from app.engine import Problem
-from app.htmx import render_page
+from app.htmx import is_partial_request, render_page
 from app.models import DesignVersion
 from app.services import flow_queries, flows
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.web.designer import bp
 from app.web.designer.editor import graph_data, palette, pretty, problem_nodes
-from app.web.designer.forms import ActionForm, DesignForm, NewFlowForm
+from app.web.designer.forms import ActionForm, DesignCheckForm, DesignForm, NewFlowForm
 
 ADMIN = "admin"
 FLOWS_PER_PAGE = 50
@@ -63,10 +63,11 @@ def flow_page(flow_id: UUID) -> str:
 
 
 def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[Problem] | None = None,
-                    refusal: ServiceError | None = None,
-                    drawn: dict[str, Any] | None = None) -> dict[str, Any]:
+                    refusal: ServiceError | None = None, drawn: dict[str, Any] | None = None,
+                    unchecked: list[str] | None = None) -> dict[str, Any]:
     """Everything the editor page shows. `drawn` is laid out instead of the saved document when the
-    admin's refused text parsed, so the drawing matches the text they kept."""
+    admin's refused or validated text parsed, so the drawing matches the text they kept; `unchecked`
+    says why Validate could not check the text."""
     actor = current_principal()
     flow = flows.get_flow(actor, design.flow_id)
     return {
@@ -75,6 +76,7 @@ def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[P
         "is_current": flow.current_design_id == design.id,
         "graph": graph_data(drawn if drawn is not None else design.document), "palette": palette(),
         "problems": problems, "problem_nodes": problem_nodes(problems), "refusal": refusal,
+        "unchecked": unchecked,
     }
 
 
@@ -110,15 +112,29 @@ def save(design_id: UUID) -> Response | tuple[str, int]:
     return redirect(url_for("designer.edit", design_id=saved.id))
 
 
+def _why_unchecked(form: DesignCheckForm) -> list[str]:
+    found = [*form.document.errors, *(f"Version name: {error}" for error in form.name.errors)]
+    return found or ["The form expired; reload the page and validate again."]
+
+
 @bp.post("/<uuid:design_id>/validate", endpoint="validate")
 @role_required(ADMIN)
-def validate(design_id: UUID) -> str:
-    """The problems partial for htmx; without JavaScript, the editor page with the list in it."""
+def validate(design_id: UUID) -> str | tuple[str, int]:
+    """Check the document the editor posts (Save's fields) without saving it: the problems partial
+    for htmx; without JavaScript, the editor page with the typed text and the list in it."""
     actor = current_principal()
     design = flows.get_design(actor, str(design_id))
-    problems = flows.validate_design(actor, design.id)
+    form = DesignCheckForm()
+    if not form.validate_on_submit():
+        context = _editor_context(design, form, unchecked=_why_unchecked(form))
+        if is_partial_request():
+            # htmx swaps only 2xx answers: the box says why nothing was checked; the text stays typed.
+            return render_template("designer/_problems.html", **context)
+        return render_template("designer/edit.html", **context), 422
+    document = form.parsed_document()
+    problems = flows.check_design_document(actor, design.id, document)
     return render_page("designer/edit.html", "designer/_problems.html",
-                       **_editor_context(design, _saved_form(design), problems=problems))
+                       **_editor_context(design, form, problems=problems, drawn=document))
 
 
 @bp.post("/<uuid:design_id>/current", endpoint="mark_current")
