@@ -51,7 +51,8 @@ def list_team(actor: Principal) -> list[Member]:
     _require_admin(actor)
     users = db.session.scalars(select(User).where(User.company_id == actor.company_id)
                                .order_by(User.name, User.email))
-    return [_member(user) for user in users]
+    enrolled = mfa.enrolled_user_ids(actor.company_id)  # not a query per user
+    return [_member(user, second_factor=user.id in enrolled) for user in users]
 
 
 def get_member(actor: Principal, user_id: str) -> Member:
@@ -164,6 +165,9 @@ def _keep_an_admin(leaving: User) -> None:
                        "make someone else an admin first.")
 
 
-def _member(user: User) -> Member:
+def _member(user: User, *, second_factor: bool | None = None) -> Member:
+    """`second_factor` when the caller already knows it (a list reads it for everyone at once)."""
+    if second_factor is None:
+        second_factor = mfa.is_enrolled(user)
     return Member(user.id, user.name, user.email, sorted(user.roles), user.is_active,
-                  mfa.is_enrolled(user), user.last_login_at, user.must_change_password)
+                  second_factor, user.last_login_at, user.must_change_password)

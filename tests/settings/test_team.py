@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.extensions import db
 from app.models import AuditEntry, Base, User
@@ -38,6 +38,77 @@ def test_settings_lists_team_and_team_lists_only_this_company(client, auth, lend
     assert "<td>on</td>" in rows["Vic Viewer"] and "<td>never</td>" in rows["Vic Viewer"]  # 2FA, no sign-in
     assert "<td>off</td>" in rows["Ada Admin"] and " UTC</td>" in rows["Ada Admin"]
     assert "<td>active</td>" in rows["Ada Admin"]
+
+
+def _team_page_statements(client) -> tuple[int, dict[str, str]]:
+    """The SQL statements one Team page load runs, and its rows by member name."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/settings/team")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    rows = re.compile(r"<tr>\s*<td><a[^>]*>([^<]+)</a>.*?</tr>", re.S)
+    return len(statements), {m.group(1): m.group(0) for m in rows.finditer(response.get_data(as_text=True))}
+
+
+def _enrol(user: User) -> None:
+    mfa.confirm_enrolment(user, code_at(mfa.start_enrolment(user).secret, -1))
+
+
+def test_the_team_page_reads_every_second_factor_at_once(client, auth, lender, make_user):
+    company, admin = lender
+    _enrol(make_user(company, roles=("viewer",), name="Vic Viewer", email="vic@acme.example.com"))
+    auth.login(admin.email)
+    client.get("/settings/team")  # the first load warms per-process caches
+    before, rows = _team_page_statements(client)
+    assert "<td>on</td>" in rows["Vic Viewer"] and "<td>off</td>" in rows["Ada Admin"]
+
+    extras = [make_user(company, roles=("viewer",), name=f"Extra {n:02d}", email=f"extra{n}@acme.example.com")
+              for n in range(10)]
+    for extra in extras[::3]:
+        _enrol(extra)
+    after, rows = _team_page_statements(client)
+    assert after == before, f"{after - before} more statements for 10 more users"
+    assert len(rows) == 12
+    assert {name for name, row in rows.items() if "<td>on</td>" in row} == {
+        "Vic Viewer", "Extra 00", "Extra 03", "Extra 06", "Extra 09"}
+
+
+BADGE = "temporary password</span>"
+
+
+def _status(client, user_id: str) -> str:
+    """The Status entry of a member page."""
+    page = client.get(f"/settings/team/{user_id}").get_data(as_text=True)
+    return re.search(r'<dd id="member-status">(.*?)</dd>', page, re.S).group(1)
+
+
+def test_who_is_on_a_temporary_password_shows_as_a_badge(app, client, auth, lender, make_user):
+    company, admin = lender
+    vic = make_user(company, roles=("viewer",), name="Vic Viewer", email="vic@acme.example.com")
+    auth.login(admin.email)
+    nina_password = SHOWN.search(_invite(client, name="Nina New", email="nina@acme.example.com",
+                                         roles=["viewer"]).get_data(as_text=True)).group(1)
+    nina = db.session.scalar(select(User).where(User.email == "nina@acme.example.com"))
+
+    _, rows = _team_page_statements(client)
+    assert BADGE in rows["Nina New"] and BADGE not in rows["Vic Viewer"] and BADGE not in rows["Ada Admin"]
+    assert BADGE in _status(client, nina.id) and BADGE not in _status(client, vic.id)
+    assert BADGE not in _status(client, admin.id)
+
+    post_form(client, f"/settings/team/{vic.id}", f"/settings/team/{vic.id}/reset-password")
+    assert BADGE in _status(client, vic.id)  # a reset hands out a temporary password too
+
+    change_password(signed_in(app, nina.email, nina_password, lands_on="/account/password"),
+                    nina_password, "nina's very own passphrase")
+    assert BADGE not in _status(client, nina.id)
+    assert BADGE not in _team_page_statements(client)[1]["Nina New"]
 
 
 def test_added_user_gets_a_password_shown_once_that_signs_in(app, client, auth, lender, caplog):

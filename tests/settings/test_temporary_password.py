@@ -148,7 +148,7 @@ def test_the_team_list_shows_who_must_change_their_password(app, client, auth, l
     _, admin = lender
     nina_password = _invited(client, auth, admin)
     invite(client, name="Bo Borrower-Desk", email="bo@acme.example.com", roles=["viewer"])
-    badge = "must change password</span>"
+    badge = "temporary password</span>"
 
     rows = _team_rows(client)
     assert badge in rows["Nina New"] and badge in rows["Bo Borrower-Desk"] and badge not in rows["Ada Admin"]
