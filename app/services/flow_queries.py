@@ -59,3 +59,12 @@ def list_versions(actor: Principal, flow_id: str) -> list[VersionSummary]:
 def has_runners(actor: Principal, design_id: str) -> bool:
     """True when runners use the version, which makes it read-only."""
     return flows.design_has_runners(flows.get_design(actor, design_id).id)
+
+
+def startable_flows(actor: Principal) -> list[tuple[str, str]]:
+    """(id, name) of the company's flows that have a current version, by name: what a runner can
+    be started on. Whether that version still validates is create_runner's to say."""
+    rows = db.session.execute(select(Flow.id, Flow.name).where(
+        Flow.company_id == actor.company_id, Flow.current_design_id.is_not(None))
+        .order_by(Flow.name, Flow.id))
+    return [(row.id, row.name) for row in rows]

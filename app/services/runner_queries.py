@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, inspect, or_, select
 
-from app.engine import Status
+from app.engine import Status, load_state
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
+from app.models.approval import ApprovalRequest
+from app.models.checklist import Checklist
 from app.services import errors, runners, runtime, templates
 from app.services.customers import normalise_mobile
 from app.services.pagination import DEFAULT_LIMIT, Page, paginate
@@ -222,6 +224,54 @@ def runner_actions(actor: Principal, runner: Runner) -> frozenset[str]:
     if runner.status == Status.FAILED:
         offered.add("retry")
     return frozenset(offered)
+
+
+# Nodes whose actions the inbox submits for people: it enforces "never one's own request" and the
+# approval levels, which a free-form submit at the node would skip.
+INBOX_NODE_TYPES = frozenset({"approval", "checklist"})
+
+
+@dataclass(frozen=True)
+class WaitingNode:
+    """A current node waiting for someone, as the runner page offers it to operators."""
+
+    name: str
+    type: str
+    stage: str | None
+    title: str | None
+    actions: list[str]  # the actions its edges take (what the engine accepts), sorted
+    takes_actions: bool  # False for timers, callbacks, sub-flows: nothing to submit there
+    inbox: str | None = None  # "approval" / "checklist": worked in the inbox, never free-form
+    work_id: str | None = None  # the pending approval request or open checklist, when there is one
+
+
+def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
+    """The runner's waiting nodes with what each accepts, for operators (empty for anyone else).
+    Offering is not deciding: execute_runner and the engine check permissions and input again."""
+    if not runners.may_operate(actor) or runner.company_id != actor.company_id:
+        return []
+    slots = load_state(runner.state, store={}).slots
+    design = runtime.design_for(runner.design_id)
+    found = []
+    for slot in slots.values():
+        node = design.nodes.get(slot.node)
+        if slot.status != "waiting" or node is None:
+            continue
+        kind = node.type.name
+        inbox = kind if kind in INBOX_NODE_TYPES else None
+        title = node.config.get("title")  # as designed: a templated one would show its ${…} raw
+        title = title if isinstance(title, str) and "${" not in title else None
+        found.append(WaitingNode(node.name, kind, node.stage, title, node.actions,
+                                 node.type.accepts_actions, inbox,
+                                 _inbox_item(runner, node.name, inbox) if inbox else None))
+    return found
+
+
+def _inbox_item(runner: Runner, node: str, kind: str) -> str | None:
+    model, open_status = (ApprovalRequest, "pending") if kind == "approval" else (Checklist, "open")
+    return db.session.scalar(select(model.id).where(
+        model.company_id == runner.company_id, model.runner_id == runner.id, model.node == node,
+        model.status == open_status).order_by(model.created_at.desc()).limit(1))
 
 
 @dataclass(frozen=True)

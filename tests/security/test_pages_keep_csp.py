@@ -5,9 +5,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from app.services import secrets, tokens
+from app.services import flows, runners, secrets, tokens
 from app.services.principal import Principal
 from tests.security.conftest import code_at, verify
+from tests.web_runners.conftest import WAITS
 
 
 class PageAudit(HTMLParser):
@@ -102,12 +103,18 @@ def test_every_admin_page_keeps_the_csp_and_csrf(client, auth, make_user):
     actor = Principal.for_user(admin)
     tokens.issue_api_token(actor, admin.company, name="LOS")
     secrets.set_secret(actor, "bank", {"client_secret": "x"})
+    # A flow with a current version and a runner waiting at a form: the start page and the runner
+    # page's "Waiting for" forms are crawled with something in them.
+    flow = flows.create_flow(actor, name="Crawled loans")
+    flows.create_design(actor, flow_id=flow.id, document=WAITS)
+    runner = runners.create_runner(actor, flow_id=flow.id).runner
     auth.login(admin.email)
 
     pages = crawl(client)
     expected = {"/", "/settings/tokens", "/settings/secrets", "/settings/sign-in", "/settings/audit",
                 "/settings/team", f"/settings/team/{admin.id}",
-                "/account/security", "/account/password", "/account/security/two-factor"}
+                "/account/security", "/account/password", "/account/security/two-factor",
+                "/runners/new", f"/runners/new?flow={flow.id}", f"/runners/{runner.id}"}
     assert expected <= set(pages), sorted(pages)
     assert {url: problems for url, problems in pages.items() if problems} == {}
 

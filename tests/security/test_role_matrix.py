@@ -80,6 +80,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Runner dashboards: staff read every runner page; admins and credit officers cancel and retry.
     "runners.index": STAFF, "runners.show": STAFF, "runners.live": STAFF, "runners.activity": STAFF,
     "runners.executions": STAFF, "runners.cancel": OPS, "runners.retry": OPS,
+    # Starting a runner and submitting at a waiting node: operators, as create/execute_runner say.
+    "runners.new": OPS, "runners.act": OPS,
     # Designer pages: only admins draw, validate, publish and copy designs.
     "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
     "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,

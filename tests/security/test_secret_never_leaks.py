@@ -87,6 +87,9 @@ def test_the_secret_never_leaves_the_call(app, client, stub, make_company, make_
     assert runner.ref_id in outputs[f"GET /v1/rego/runners/{runner.id}/"]
     assert "********" in outputs[f"GET /v1/rego/runners/{runner.id}/"]  # params shown, masked
     assert "Leaky loans" in outputs[f"GET /v1/rego/runners/{runner.id}/flow-info/"]
+    # The pages that start runners and submit at a waiting node were searched too, with content.
+    assert "Leaky loans</option>" in outputs["GET /runners/new"]
+    assert "Waiting for" in outputs[f"GET /runners/{runner.id}"]
 
 
 def _every_answer(app, client, user, token, runner, flow_id, design_id) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The runner pages in a real browser: filter the list, watch a runner move, cancel after confirming."""
+"""The runner pages in a real browser: filter the list, watch a runner move, cancel after confirming,
+start a runner from its design and move it on from its page."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.services import runners
+from app.services import runner_queries, runners
+from app.services.runner_queries import RunnerFilter
 from tests.conftest import browser_sign_in
 from tests.web_runners.conftest import FAILS, WAITS
 
@@ -50,4 +52,32 @@ def test_filter_watch_and_cancel(live_server: str, chromium: Any, lender: Any, t
     expect(page.locator(".flash-success")).to_contain_text(f"{doomed.ref_id} cancelled.")
     expect(page.locator("#runner-status")).to_have_text("cancelled")
     assert asked and asked[0].startswith(f"Cancel {doomed.ref_id} for good?")
+    assert page.problems == []  # no CSP violation, no script error
+
+
+@pytest.mark.browser
+def test_start_from_the_design_then_submit_at_the_waiting_node(live_server: str, chromium: Any, lender: Any,
+                                                              tmp_path: Any) -> None:
+    from playwright.sync_api import expect
+
+    flow = lender.flow(WAITS, name="Home loans")
+    page = browser_sign_in(chromium, live_server, lender.users["admin"].email)
+    page.goto(f"{live_server}/designs/flows/{flow.id}")
+    page.get_by_role("link", name="Start a runner").click()
+    expect(page.get_by_label("Flow")).to_have_value(flow.id)  # the flow page pre-selected it
+    page.get_by_label("Start data (JSON object)").fill('{"amount": 500000}')
+    page.get_by_role("button", name="Start the runner").click()
+    expect(page.locator(".flash-success")).to_contain_text("started.")
+    expect(page.locator("#runner-status")).to_have_text("waiting")
+
+    waiting = page.locator("#waiting")
+    expect(waiting).to_contain_text("It accepts: submit.")
+    waiting.get_by_label("Data (JSON object)").fill('{"name": "Asha"}')
+    page.screenshot(path=str(tmp_path / "waiting.png"), full_page=True)
+    waiting.get_by_role("button", name="submit at apply").click()
+    expect(page.locator(".flash-success")).to_contain_text("Submitted 'submit' at apply")
+    expect(page.locator("#runner-status")).to_have_text("succeeded")
+    expect(page.locator("#waiting")).to_have_count(0)
+    [runner] = runner_queries.list_runners(lender.admin, RunnerFilter(flow_id=flow.id)).items
+    assert runner.status == "succeeded" and runner.created_by == lender.users["admin"].id
     assert page.problems == []  # no CSP violation, no script error

@@ -19,9 +19,10 @@ from app.web.runners import bp
 from app.web.runners.drawing import STATE_LABELS, draw
 from app.web.runners.forms import CancelForm, FilterForm, RetryForm
 from app.web.runners.values import value_rows
+from app.web.runners.waiting import Refusal, waiting_part
 
 READERS = ("admin", "credit_officer", "viewer")
-OPERATORS = runners.OPERATOR_ROLES  # who may cancel and retry: one list, in the service
+OPERATORS = runners.OPERATOR_ROLES  # who may cancel, retry, start and act: one list, in the service
 PAGE_SIZE = 25
 ACTIVITY_PAGE = 20
 EXECUTIONS_PAGE = 50
@@ -42,7 +43,8 @@ def index() -> str:
     except ValidationFailed as failure:  # a token cut short or from another list
         page, error = Page([], None), f"{failure.message} Start again from the newest runners."
     return render_page("runners/index.html", "runners/_list.html", form=form, found=page, error=error,
-                       labels=runner_queries.runner_labels(actor, page.items), older=bool(token))
+                       labels=runner_queries.runner_labels(actor, page.items), older=bool(token),
+                       may_start=runners.may_operate(actor))
 
 
 @bp.get("/<uuid:runner_id>", endpoint="show")
@@ -136,9 +138,9 @@ def _older(read: Any) -> dict[str, Any]:
 
 
 def _page(actor: Principal, runner: Runner, *, cancel_form: CancelForm | None = None,
-          action_error: str | None = None) -> dict[str, Any]:
+          action_error: str | None = None, refusal: Refusal | None = None) -> dict[str, Any]:
     return {
-        **_live(actor, runner),
+        **_live(actor, runner), **waiting_part(actor, runner, refusal),
         "store_rows": value_rows(stores.runner_store(actor, runner.id).data or {}),
         # The API's Get Runner shows params this way: rendered with every SECRET read masked.
         "params": templates.runner_params(runner),

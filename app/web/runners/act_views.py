@@ -1,0 +1,56 @@
+"""Move a waiting runner on from its page: submit an action with data at one of its waiting nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.auth import current_principal, role_required
+from app.models import Runner
+from app.services import runner_queries, runners
+from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.services.principal import Principal
+from app.web.runners import bp
+from app.web.runners.start_forms import ActForm, act_form, parsed
+from app.web.runners.views import OPERATORS, _page
+from app.web.runners.waiting import Refusal
+
+
+@bp.post("/<uuid:runner_id>/act", endpoint="act")
+@role_required(*OPERATORS)
+def act(runner_id: Any) -> Response | tuple[str, int]:
+    actor = current_principal()
+    runner = runners.get_runner(actor, str(runner_id))  # another company's runner: 404 first
+    node = (request.form.get("node") or "").strip()[:120]
+    form = act_form(node)
+    if not node or not form.validate_on_submit():  # the app's CSRFProtect has already checked the token
+        return _refused(actor, runner, node, form, "Check the action and its data." if node
+                        else "Say which waiting node to act on.", 422)
+    inbox = next((w for w in runner_queries.waiting_nodes(actor, runner) if w.name == node and w.inbox), None)
+    if inbox is not None:
+        return _refused(actor, runner, node, form, f"'{node}' is an {inbox.inbox} node: work it in the "
+                        "inbox, which keeps its levels and never lets anyone decide their own request.", 403)
+    action = form.action.data.strip()
+    try:
+        moved = runners.execute_runner(actor, runner.id, action=action, data=parsed(form.payload), node=node)
+    except ValidationFailed as failure:  # the node's schema, or an action it does not take
+        form.payload.errors = [*form.payload.errors, *(f"{e.path or '(the whole object)'}: {e.message}"
+                                                       for e in failure.errors if e.path != "action")]
+        return _refused(actor, runner, node, form, failure.message, 422)
+    except PermissionDenied as failure:
+        return _refused(actor, runner, node, form, f"You may not do that here: {failure.message}.", 403)
+    except Conflict as failure:  # the runner moved on since the page was loaded
+        return _refused(actor, runner, node, form, f"The runner has moved on: {failure.message}. "
+                        "Nothing was submitted; check where it stands now.", 409)
+    flash(f"Submitted '{action}' at {node}: {runner.ref_id} is now {moved.runner.status}.", "success")
+    return redirect(url_for("runners.show", runner_id=runner.id), 303)
+
+
+def _refused(actor: Principal, runner: Runner, node: str, form: ActForm, message: str,  # noqa: PLR0917  one refusal, said once
+             status: int) -> tuple[str, int]:
+    """The runner page as it is now, with the message and the typed data at the node's form."""
+    fresh = runners.get_runner(actor, runner.id)  # a refused submit rolled back; read it again
+    refusal = Refusal(node, form, message)
+    return render_template("runners/show.html", **_page(actor, fresh, refusal=refusal)), status

@@ -1,0 +1,146 @@
+"""Move a waiting runner on from its page: operators submit an action with data at a waiting node."""
+
+from __future__ import annotations
+
+from markupsafe import escape
+
+from app.extensions import db
+from app.models import ApprovalRequest
+from app.services import approvals, runners, stores
+from app.web.runners.start_forms import node_prefix
+from tests.inbox.conftest import APPROVAL, chain
+from tests.web_runners.conftest import WAITS
+
+# apply asks for an amount in whole rupees; admins may try any action, officers only submit.
+STRICT = {**WAITS, "nodes": [
+    WAITS["nodes"][0],
+    {**WAITS["nodes"][1],
+     "config": {"schema": {"type": "object", "required": ["amount"],
+                           "properties": {"amount": {"type": "integer"}}}},
+     "permissions": [{"roles": ["admin", "credit_officer"], "actions": ["submit"]},
+                     {"roles": ["admin"], "actions": ["*"]}],
+     "edges": [*WAITS["nodes"][1]["edges"], {"action": "send_back", "type": "goto", "target_node": "apply"}]},
+    WAITS["nodes"][2]]}
+# An approval node whose permissions would let an officer approve straight through the engine.
+OPEN_APPROVAL = chain({**APPROVAL, "permissions": [{"roles": ["credit_officer"],
+                                                    "actions": ["approve", "reject"]}]})
+
+
+def act(client, runner, csrf: str, *, node: str, action: str | None, payload: str = "{}"):
+    prefix = node_prefix(node)
+    data = {"csrf_token": csrf, "node": node, f"{prefix}-payload": payload}
+    if action is not None:
+        data[f"{prefix}-action"] = action
+    return client.post(f"/runners/{runner.id}/act", data=data)
+
+
+def fresh(lender, runner):
+    db.session.expire_all()
+    return runners.get_runner(lender.admin, runner.id)
+
+
+def test_an_officer_submits_at_the_waiting_node(client, lender, sign_in):
+    runner = lender.start(lender.flow(WAITS))
+    csrf = sign_in("credit_officer")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "Waiting for" in page and "It accepts: submit." in page
+    assert f'name="{node_prefix("apply")}-action" value="submit">submit' in page
+    live = client.get(f"/runners/{runner.id}/live").get_data(as_text=True)
+    assert "<textarea" not in live  # the polled fragment never replaces what someone types
+
+    response = act(client, runner, csrf, node="apply", action="submit", payload='{"name": "Asha"}')
+    assert response.status_code == 303 and response.headers["Location"] == f"/runners/{runner.id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Submitted &#39;submit&#39; at apply: {runner.ref_id} is now succeeded." in html
+    assert 'id="runner-status">succeeded<' in html and "Waiting for" not in html
+    assert "submitted &#39;submit&#39;." in html  # the activity names who did it
+    assert fresh(lender, runner).status == "succeeded"
+    assert stores.runner_store(lender.admin, runner.id).data["application"] == {"name": "Asha"}
+
+
+def test_the_nodes_schema_refusal_shows_at_the_field_and_keeps_the_text(client, lender, sign_in):
+    runner = lender.start(lender.flow(STRICT))
+    csrf = sign_in("admin")
+    typed = '{"amount": "ten lakh"}'
+    response = act(client, runner, csrf, node="apply", action="submit", payload=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "amount: &#39;ten lakh&#39; is not of type &#39;integer&#39;" in html
+    assert escape(typed) in html
+    bad = act(client, runner, csrf, node="apply", action="submit", payload='{"amount": 5')
+    assert bad.status_code == 422 and "This is not valid JSON" in bad.get_data(as_text=True)
+    assert escape('{"amount": 5') in bad.get_data(as_text=True)
+    wrong = act(client, runner, csrf, node="apply", action="approve", payload='{"amount": 5}')
+    assert wrong.status_code == 422
+    assert "it accepts: send_back, submit" in wrong.get_data(as_text=True)
+    none = act(client, runner, csrf, node="apply", action=None)
+    assert none.status_code == 422 and "Pick an action." in none.get_data(as_text=True)
+    assert fresh(lender, runner).current_nodes == ["apply"]
+
+
+def test_an_action_the_node_does_not_let_you_take_is_refused(client, lender, sign_in):
+    runner = lender.start(lender.flow(STRICT))
+    csrf = sign_in("credit_officer")
+    response = act(client, runner, csrf, node="apply", action="send_back", payload='{"amount": 5}')
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "You may not do that here:" in html
+    assert "may not &#39;send_back&#39; at node &#39;apply&#39;" in html
+    assert escape('{"amount": 5}') in html
+    assert fresh(lender, runner).status == "waiting"
+
+
+def test_acting_on_a_runner_that_moved_on_is_a_conflict(client, lender, sign_in):
+    runner = lender.start(lender.flow(WAITS))
+    csrf = sign_in("admin")
+    client.get(f"/runners/{runner.id}")  # the page is open ...
+    runners.execute_runner(lender.admin, runner.id, action="submit", data={})  # ... someone else moves it
+    typed = '{"name": "Second tab"}'
+    response = act(client, runner, csrf, node="apply", action="submit", payload=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "The runner has moved on: runner is succeeded; it takes no actions now." in html
+    assert "apply <small>(no longer waiting)</small>" in html and escape(typed) in html
+    assert 'id="runner-status">succeeded<' in html
+
+
+def test_approval_nodes_are_worked_in_the_inbox_not_here(client, lender, sign_in):
+    runner = lender.start(lender.flow(OPEN_APPROVAL))  # the admin asked: the officer may decide
+    approval = approvals.get_by_resource(lender.admin, "runner", runner.id)
+    csrf = sign_in("credit_officer")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert f'href="/inbox/approvals/{approval.id}">Open it in the inbox</a>' in page
+    assert "<h3>credit_approval <small>(approval, stage decision)</small></h3>" in page  # no raw ${…} title
+    assert f'name="{node_prefix("credit_approval")}-action"' not in page  # no free-form form
+
+    response = act(client, runner, csrf, node="credit_approval", action="approve", payload='{"ok": true}')
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "&#39;credit_approval&#39; is an approval node: work it in the inbox" in html
+    assert "no longer waiting" not in html and f'{node_prefix("credit_approval")}-payload' not in html
+    assert fresh(lender, runner).current_nodes == ["credit_approval"]
+    db.session.expire_all()
+    assert db.session.get(ApprovalRequest, approval.id).status == "pending"
+
+
+def test_viewers_never_see_or_use_the_forms(client, lender, sign_in):
+    runner = lender.start(lender.flow(WAITS))
+    csrf = sign_in("viewer")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "Waiting for" not in page and "<textarea" not in page
+    assert act(client, runner, csrf, node="apply", action="submit").status_code == 403
+    assert fresh(lender, runner).status == "waiting"
+
+
+def test_another_companys_runner_is_not_found(client, lender, sign_in, make_company, make_user):
+    from app.services.principal import Principal
+    from tests.web_runners.conftest import Lender
+
+    other = Lender(make_company("Other Lending", "other"), {})
+    other.users["admin"] = make_user(other.company, roles=("admin",))
+    theirs = runners.create_runner(Principal.for_user(other.users["admin"]),
+                                   flow_id=other.flow(WAITS).id).runner
+    csrf = sign_in("admin")
+    assert act(client, theirs, csrf, node="apply", action="submit").status_code == 404
+    db.session.expire_all()
+    assert runners.get_runner(Principal.for_user(other.users["admin"]), theirs.id).status == "waiting"
