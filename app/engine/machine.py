@@ -81,6 +81,9 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
     if not node.type.accepts_actions or slot.status != "waiting":
         raise InvalidState(f"node '{node.name}' is not waiting for an action")
     actor = event.actor
+    if actor.kind != "system" and node.type.service_decides:
+        raise PermissionDenied(f"node '{node.name}' is decided through its {node.type.name} request "
+                               f"(the inbox, or the {node.type.name}s API), not by an action")
     if actor.kind != "system" and not any(p.allows(actor.roles, event.action)
                                           for p in node.permissions):
         raise PermissionDenied(f"{actor.kind} '{actor.id}' may not '{event.action}' "

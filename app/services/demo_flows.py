@@ -88,9 +88,9 @@ def onboarding_design() -> dict[str, Any]:
                         "metadata": {"due_in_hours": 24, "fields": [
                             "applicant.full_name", "applicant.pan", "applicant.monthly_income",
                             "applicant.employment", "address.city", "address.state"]}},
-             "permissions": [{"roles": ["credit_officer"], "actions": ["approve", "reject"]}],
-             # `reupload` is taken by the documents service when an officer asks for a document
-             # again: the customer is sent back to the upload step, then the review starts afresh.
+             # Decided in the inbox: people never act at an approval node directly. `reupload` is
+             # taken by the documents service when an officer asks for a document again: the
+             # customer is sent back to the upload step, then the review starts afresh.
              "edges": [{"action": "approve", "type": "goto", "target_node": "approved"},
                        {"action": "reject", "type": "goto", "target_node": "rejected"},
                        {"action": "reupload", "type": "goto", "target_node": "documents"}]},

@@ -226,11 +226,6 @@ def runner_actions(actor: Principal, runner: Runner) -> frozenset[str]:
     return frozenset(offered)
 
 
-# Nodes whose actions the inbox submits for people: it enforces "never one's own request" and the
-# approval levels, which a free-form submit at the node would skip.
-INBOX_NODE_TYPES = frozenset({"approval", "checklist"})
-
-
 @dataclass(frozen=True)
 class WaitingNode:
     """A current node waiting for someone, as the runner page offers it to operators."""
@@ -258,7 +253,8 @@ def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
         if slot.status != "waiting" or node is None:
             continue
         kind = node.type.name
-        inbox = kind if kind in INBOX_NODE_TYPES else None
+        # The engine takes these nodes' actions only from their service: people work them in the inbox.
+        inbox = kind if node.type.service_decides else None
         title = node.config.get("title")  # as designed: a templated one would show its ${…} raw
         title = title if isinstance(title, str) and "${" not in title else None
         found.append(WaitingNode(node.name, kind, node.stage, title, node.actions,

@@ -217,6 +217,10 @@
     if (!entry) { return "The engine has no node type “" + type + "”."; }
     var text = entry.keys.length ? "Config keys: " + entry.keys.join(", ") : "This type takes no config";
     if (entry.required.length) { text += " (required: " + entry.required.join(", ") + ")"; }
+    if (entry.serviceDecides) {
+      return text + ". Decided in the inbox (or its API), which keeps its rules: its edges name the" +
+        " outcomes, and permissions here give nobody a direct action.";
+    }
     return text + (entry.takesActions ? ". People act on it: its edges name actions." : ".");
   }
   function fillPanel() {

@@ -64,7 +64,9 @@ def test_approve_path() -> None:
     assert h.one(OpenApproval).config["title"] == "Loan of 120000 over 12 months"
     with pytest.raises(PermissionDenied):
         h.act("approve", {}, actor=CUSTOMER)
-    h.act("approve", {}, actor=MANAGER)
+    with pytest.raises(PermissionDenied, match="decided through its approval request"):
+        h.act("approve", {}, actor=MANAGER)  # a manager decides in the inbox, not at the node
+    h.act("approve", {}, actor=SYSTEM)  # the approval service, once the manager has approved there
     assert h.one(Notify).config["to"] == "asha@example.com"
     assert h.status == "succeeded"
     assert h.state.store["decision"] == "approved"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app import engine
 from app.engine import effects as fx
 
@@ -27,12 +29,21 @@ def started() -> tuple[engine.Design, engine.RunnerState, str]:
     return design, state, opened[0].effect_id
 
 
-def test_direct_action_withdraws_the_open_approval():
+def test_leaving_by_an_action_withdraws_the_open_approval():
     design, state, effect_id = started()
-    _, effects = engine.execute(design, state, "approve", {}, OFFICER)
+    _, effects = engine.execute(design, state, "approve", {}, engine.SYSTEM)
     withdrawn = [e for e in effects if isinstance(e, fx.Withdraw)]
     assert [(w.effect_id, w.kind) for w in withdrawn] == [(effect_id, "approval")]
     assert state.status is engine.Status.SUCCEEDED
+
+
+def test_people_never_act_at_an_approval_node_even_with_permission():
+    """Its permissions name the officer, but a direct action would skip maker-checker and levels:
+    only the approval service (a system actor) decides, so the request stays open."""
+    design, state, _ = started()
+    with pytest.raises(engine.PermissionDenied, match="decided through its approval request"):
+        engine.execute(design, state, "approve", {}, OFFICER)
+    assert state.status is engine.Status.WAITING and list(state.slots) == ["review"]
 
 
 def test_cancel_withdraws_once():

@@ -1,13 +1,17 @@
-"""Work left behind: a node left by a direct Execute Runner action closes its open request; a request
-its own service completed keeps its outcome."""
+"""Work left behind: a node left without its service (a document step moved on) closes its open
+request; a request its own service completed keeps its outcome. Approval and checklist nodes are
+never left by a person's direct action: that would skip maker-checker and required items."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import pytest
+
 from app.extensions import db
 from app.services import approvals, checklists, documents, runners
+from app.services.errors import PermissionDenied
 from tests.inbox.conftest import APPROVAL, CHECKLIST, DOCUMENTS, REVIEW, Team, chain
 from tests.inbox.test_api import basic
 from tests.inbox.test_checklists import ITEMS
@@ -21,22 +25,20 @@ def permitting(node: dict[str, Any], *actions: str) -> dict[str, Any]:
     return node
 
 
-def test_approve_via_execute_runner_withdraws_the_request_from_the_inbox(client, auth, team: Team,
-                                                                        make_flow, start):
+def test_execute_runner_cannot_approve_past_the_inbox_even_when_the_node_permits_it(
+        client, auth, team: Team, make_flow, start):
     runner = start(make_flow(chain(permitting(APPROVAL, "approve", "reject"))), {"amount": 400000})
     request = approvals.get_by_resource(team.maker, "runner", runner.id)
-    auth.login(team.officers[1].email)
-    assert f"/inbox/approvals/{request.id}" in client.get("/inbox/").get_data(as_text=True)
 
     response = client.post(f"/v1/rego/runners/{runner.id}/execute/", headers=basic(team.officers[0]),
                            json={"action": "approve", "node": "credit_approval", "data": {}})
-    assert response.status_code == 200, response.get_json()
+    assert response.status_code == 403
+    assert "decided through its approval request" in response.get_json()["detail"]
     db.session.expire_all()
-    assert runners.get_runner(team.maker, runner.id).status == "succeeded"
-    assert approvals.get_approval(team.maker, request.id).status == "withdrawn"
-    page = client.get("/inbox/").get_data(as_text=True)
-    assert f"/inbox/approvals/{request.id}" not in page
-    assert '<span id="inbox-count" class="count">0</span>' in page
+    assert runners.get_runner(team.maker, runner.id).current_nodes == ["credit_approval"]
+    assert approvals.get_approval(team.maker, request.id).status == "pending"
+    auth.login(team.officers[1].email)
+    assert f"/inbox/approvals/{request.id}" in client.get("/inbox/").get_data(as_text=True)
 
 
 def test_an_approval_decided_in_the_inbox_stays_approved(team: Team, make_flow, start):
@@ -49,15 +51,16 @@ def test_an_approval_decided_in_the_inbox_stays_approved(team: Team, make_flow, 
     assert decided.status == "approved" and decided.extra.get("outcome_applied") is True
 
 
-def test_a_checklist_skipped_directly_is_withdrawn_and_a_ticked_one_stays_completed(team: Team,
-                                                                                   make_flow, start):
+def test_a_checklist_cannot_be_skipped_directly_and_a_ticked_one_stays_completed(team: Team,
+                                                                                 make_flow, start):
     template = checklists.create_template(team.maker, name="Disbursal", items=ITEMS[:1])
     flow = make_flow(chain(permitting(CHECKLIST, "complete"), template_id=template.id))
     skipped, ticked = start(flow), start(flow)
-    runners.execute_runner(team.officer(0), skipped.id, action="complete", node="disbursal_checks")
+    with pytest.raises(PermissionDenied, match="decided through its checklist request"):
+        runners.execute_runner(team.officer(0), skipped.id, action="complete", node="disbursal_checks")
     db.session.expire_all()
-    assert checklists.checklist_at_stage(team.maker, skipped.id, "disbursal").status == "withdrawn"
-    assert all(c.runner_id != skipped.id for c in checklists.open_tasks(team.officer(1)))
+    assert checklists.checklist_at_stage(team.maker, skipped.id, "disbursal").status == "open"
+    assert any(c.runner_id == skipped.id for c in checklists.open_tasks(team.officer(1)))
 
     opened = checklists.checklist_at_stage(team.maker, ticked.id)
     checklists.set_item(team.officer(0), opened.id, opened.items[0].key, done=True)

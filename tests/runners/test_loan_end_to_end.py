@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.models import ActivityEntry, Company, Execution, Store, WorkItem
 from app.models.base import utcnow
-from app.services import clock, runners, secrets, work
+from app.services import approvals, clock, runners, secrets, work
 from app.services.principal import Principal
 from tests.effects.stub_server import StubResponse, StubServer
 
@@ -48,7 +48,6 @@ def loan_design(bureau_url: str, *, retry_attempts: int = 3) -> dict:
                        {"type": "goto", "target_node": "declined"}]},
             {"name": "approval", "type": "approval", "stage": "review",
              "config": {"approvers": {"roles": ["credit_officer"]}},
-             "permissions": [{"roles": ["credit_officer"], "actions": ["approve", "reject"]}],
              "edges": [{"action": "approve", "type": "goto", "target_node": "approved"},
                        {"action": "reject", "type": "goto", "target_node": "declined"}]},
             {"name": "manual_review", "type": "form", "stage": "review",
@@ -89,8 +88,8 @@ def nodes_visited(runner_id):
 
 
 @pytest.mark.parametrize(("decision", "end"), [("approve", "approved"), ("reject", "declined")])
-def test_loan_approve_and_reject_paths(setup, stub, decision, end):
-    flow, customer, officer_, _ = setup
+def test_loan_approve_and_reject_paths(setup, stub, officer, decision, end):
+    flow, customer, officer_, company = setup
     stub.enqueue("/score", StubResponse(200, {"score": 780}))
     runner = submit_application(flow, customer, officer_)
     assert runner.status == "waiting" and runner.current_nodes == ["approval"]
@@ -101,7 +100,11 @@ def test_loan_approve_and_reject_paths(setup, stub, decision, end):
     assert sent.json() == {"pan": "ABCDE1234F"}
     assert sent.header("Idempotency-Key")
 
-    done = runners.execute_runner(officer_, runner.id, action=decision, data={"comment": "ok"}).runner
+    # Decided in the approval request by another officer (the one who submitted is the maker).
+    checker = officer(company)
+    request = approvals.get_by_resource(checker, "runner", runner.id)
+    approvals.decide(checker, request.id, decision=decision, comment="ok")
+    done = runners.get_runner(checker, runner.id)
     assert done.status == "succeeded"
     assert nodes_visited(runner.id)[-2:] == ["approval", end]
 

@@ -21,7 +21,7 @@ STRICT = {**WAITS, "nodes": [
                      {"roles": ["admin"], "actions": ["*"]}],
      "edges": [*WAITS["nodes"][1]["edges"], {"action": "send_back", "type": "goto", "target_node": "apply"}]},
     WAITS["nodes"][2]]}
-# An approval node whose permissions would let an officer approve straight through the engine.
+# An approval node whose permissions name officers: the engine still refuses their direct actions.
 OPEN_APPROVAL = chain({**APPROVAL, "permissions": [{"roles": ["credit_officer"],
                                                     "actions": ["approve", "reject"]}]})
 
@@ -116,7 +116,8 @@ def test_approval_nodes_are_worked_in_the_inbox_not_here(client, lender, sign_in
     response = act(client, runner, csrf, node="credit_approval", action="approve", payload='{"ok": true}')
     html = response.get_data(as_text=True)
     assert response.status_code == 403
-    assert "&#39;credit_approval&#39; is an approval node: work it in the inbox" in html
+    assert ("You may not do that here: node &#39;credit_approval&#39; is decided through its approval "
+            "request (the inbox, or the approvals API)") in html
     assert "no longer waiting" not in html and f'{node_prefix("credit_approval")}-payload' not in html
     assert fresh(lender, runner).current_nodes == ["credit_approval"]
     db.session.expire_all()

@@ -51,6 +51,10 @@ class NodeType:
     derive: Derive | None = None
     accepts_actions: bool = False
     may_use_secrets: bool = False
+    # The node's actions come only from the service that owns its request (approvals, checklists),
+    # as a system actor: that service keeps the rules a direct action would skip (maker-checker,
+    # levels, required items), so people's permissions never apply here.
+    service_decides: bool = False
 
 
 NODE_TYPES: dict[str, NodeType] = {}

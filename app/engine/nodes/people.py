@@ -54,7 +54,7 @@ register(NodeType("approval", obj({
     "min_approvals": {"type": "integer", "minimum": 1}, "metadata": ANY,
     "schema": _SCHEMA, "store_as": {"type": "string"},
 }, required=("approvers",)), "wait", _enter, prepare=_prepare_with_schema, derive=_derive,
-    accepts_actions=True))
+    accepts_actions=True, service_decides=True))
 
 _enter, _derive = _opener("checklist", fx.OpenChecklist)
 register(NodeType("checklist", obj({
@@ -65,7 +65,8 @@ register(NodeType("checklist", obj({
                                             required=("key", "label"))},
     "schema": _SCHEMA, "store_as": {"type": "string"},
 }, anyOf=[{"required": ["template_id"]}, {"required": ["items"]}]),
-    "wait", _enter, prepare=_prepare_with_schema, derive=_derive, accepts_actions=True))
+    "wait", _enter, prepare=_prepare_with_schema, derive=_derive, accepts_actions=True,
+    service_decides=True))
 
 _enter, _derive = _opener("documents", fx.RequestDocuments)
 register(NodeType("document", obj({

@@ -27,7 +27,7 @@ def palette() -> list[dict[str, Any]]:
     """Every node type the engine knows, with its config keys so the panel can say what fits."""
     return [{"type": name, "keys": sorted(node_type.schema.get("properties", {})),
              "required": list(node_type.schema.get("required", [])),
-             "takesActions": node_type.accepts_actions}
+             "takesActions": node_type.accepts_actions, "serviceDecides": node_type.service_decides}
             for name, node_type in NODE_TYPES.items()]
 
 
