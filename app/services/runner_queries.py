@@ -172,8 +172,8 @@ def public_flow_info(runner_id: str) -> dict[str, Any]:
     if runner is None:
         raise errors.NotFound("No such runner.")
     flow = db.session.get(Flow, runner.flow_id)
-    version = db.session.get(DesignVersion, runner.design_id)
-    nodes = {n.get("name"): n for n in (version.document.get("nodes") or [])} if version else {}
+    document = runtime.design_for(runner.design_id).raw  # cached per version, not re-read
+    nodes = {n.get("name"): n for n in (document.get("nodes") or [])}
     current = []
     for name in runner.current_nodes:
         node = nodes.get(name) or {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.engine.expressions import ExpressionError, LazyParams, render_template
 from app.extensions import db
-from app.models import DesignVersion, Runner, Store
+from app.models import Runner, Store
 from app.services import errors, runners, runtime
 from app.services.principal import Principal
 
@@ -34,10 +34,11 @@ class _Sealed(Mapping[str, Any]):
 
 def _context(runner: Runner, data: Any = None) -> tuple[dict[str, Any], Any]:
     """The names templates see for this runner (as the engine builds them), and its compiled params."""
-    version = db.session.get(DesignVersion, runner.design_id)
     store = db.session.get(Store, runner.store_id)
-    assert version is not None and store is not None  # noqa: S101  foreign keys
-    design = runtime.compiled_design(version)
+    assert store is not None  # noqa: S101  foreign key
+    # The compiled design cached per version, not the version's row: reading and decoding its
+    # document was a statement and most of Get Runner's time for a large design.
+    design = runtime.design_for(runner.design_id)
     context: dict[str, Any] = {
         "data": data, "store": store.data or {}, "RUNNER_ID": runner.id,
         "runner": {"id": runner.id, "design": design.key}, "env": runtime.engine_env(),
