@@ -18,12 +18,14 @@ from pathlib import Path
 from app.extensions import db
 from app.models import Company
 from app.services import tokens
-from app.services.runners import create_runner
+from app.services.principal import Principal
+from app.services.runners import create_runner, execute_runner
 from bench import bare_app, designs, env
 from bench.stats import Figure, median, percentile
 from bench.wsgi_flowdesk import real_routes
 
 CONCURRENCY = (1, 8, 32)
+READ_HISTORY = 20  # actions taken by each runner Get Runner reads: a runner some way along its flow
 WINDOW = 0.6  # seconds per round of one cell
 MAX_REQUESTS = 4000  # per round: the generator is bounded in time and in count
 MIN_ROUNDS = 5  # rounds are short; more of them steady the medians
@@ -147,6 +149,9 @@ def run(kind: str = "sqlite", rounds: int = 3) -> tuple[list[Figure], list[str]]
             version = env.make_flow(actor.company_id, designs.self_loop(), "api-loop")
             runners = [create_runner(actor, design_id=version.id, data={"x": 1}).runner.id
                        for _ in range(max(CONCURRENCY))]
+            # Get Runner reads runners of their own, which Execute never moves: their history stays
+            # READ_HISTORY actions long, so every round and concurrency reads the same answer.
+            readers = [_with_history(actor, version.id) for _ in range(max(CONCURRENCY))]
             routes = real_routes(app)
             db.session.remove()
             db.engine.dispose()
@@ -164,7 +169,7 @@ def run(kind: str = "sqlite", rounds: int = 3) -> tuple[list[Figure], list[str]]
               gunicorn("bench.bare_app", url, "/bare/items/0") as bare):
             targets = [
                 Target("Get Runner", flowdesk, "GET",
-                       [f"{prefix[routes['get']]}/{r}/" for r in runners], headers=auth),
+                       [f"{prefix[routes['get']]}/{r}/" for r in readers], headers=auth),
                 Target("Execute Runner (one step)", flowdesk, "POST",
                        [f"{prefix[routes['execute']]}/{r}/execute/" for r in runners], go, auth),
                 Target("bare Flask-SQLAlchemy read", bare, "GET",
@@ -185,6 +190,13 @@ def run(kind: str = "sqlite", rounds: int = 3) -> tuple[list[Figure], list[str]]
                             for figure in _figures(kind, target.label, concurrency,
                                                    cells[target.label])]
         return figures, notes
+
+
+def _with_history(actor: Principal, design_id: str) -> str:
+    runner = create_runner(actor, design_id=design_id, data={"x": 1}).runner.id
+    for _ in range(READ_HISTORY):
+        execute_runner(actor, runner, action="go", data={})
+    return runner
 
 
 def _figures(kind: str, label: str, concurrency: int, cell: Cell) -> list[Figure]:
