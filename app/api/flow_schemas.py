@@ -24,6 +24,8 @@ class FlowSchema(AuditedSchema):
     tags = fields.List(fields.String(), required=True)
     current_design_id = fields.String(allow_none=True, required=True, metadata={
         "description": "The design version new runners start on"})
+    customer_onboarding = fields.Boolean(required=True, metadata={
+        "description": "Customers may start the flow (at /onboard/<slug>); staff-only when false"})
 
 
 class FlowCreateSchema(IdempotentSchema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, TimestampMixin, uuid_pk
@@ -22,6 +22,9 @@ class Flow(TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     current_design_id: Mapped[str | None] = mapped_column(
         ForeignKey("designs.id", use_alter=True), default=None)
+    # Customers may start it (at /onboard/<slug>) only when an admin opened it to them: a flow is
+    # staff-only until then, however its current version looks.
+    customer_onboarding: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)
     updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
 

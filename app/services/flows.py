@@ -123,6 +123,20 @@ def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
     return flow
 
 
+def set_customer_onboarding(actor: Principal, flow_id: str, *, open_: bool) -> Flow:
+    """Open the flow to customers (they start it at /onboard/<slug>) or close it again. Runners
+    customers already started carry on either way; closing only stops new ones."""
+    _require_admin(actor)
+    flow = _flow(actor, flow_id)
+    if flow.customer_onboarding != open_:
+        flow.customer_onboarding = open_
+        flow.updated_by = actor.id
+        record_audit(actor, "flow.onboarding_opened" if open_ else "flow.onboarding_closed", "flow",
+                     flow.id, {"slug": flow.slug})
+        db.session.commit()
+    return flow
+
+
 # --- designs --------------------------------------------------------------------------------------
 def _without_server_keys(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in SERVER_KEYS}

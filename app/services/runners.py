@@ -45,6 +45,11 @@ def get_runner(actor: Principal, runner_id: str) -> Runner:
     return runner
 
 
+def open_to_customers(flow_id: str) -> bool:
+    """An admin opened the flow to customers (Designs -> the flow -> Customer onboarding)."""
+    return bool(db.session.scalar(select(Flow.customer_onboarding).where(Flow.id == flow_id)))
+
+
 def resolve_version(company_id: str, *, flow_id: str | None = None,
                     design_id: str | None = None) -> DesignVersion:
     """A design version of this company: the one named, or the flow's current one."""
@@ -105,6 +110,8 @@ def create_runner(actor: Principal, *, flow_id: str | None = None, design_id: st
     else:
         _require_operator(actor)
     version = resolve_version(actor.company_id, flow_id=flow_id, design_id=design_id)
+    if actor.kind == "customer" and not open_to_customers(version.flow_id):
+        raise errors.NotFound("No such flow.")  # a staff-only flow is not there for customers
     return start_runner(actor, version, data=data, customer_id=customer_id, action=action)
 
 

@@ -168,6 +168,7 @@ def test_without_a_way_back_the_file_is_sent_again_from_the_progress_page(
     system = Principal.system(demo_company.id)
     flow = flows.create_flow(system, name="No loop", slug="no-loop")
     flows.mark_current_design(system, flows.create_design(system, flow_id=flow.id, document=design).id)
+    flows.set_customer_onboarding(system, flow.id, open_=True)
     onboarding = Onboarding(demo_company, flow, client)
     _to_documents(onboarding)
     onboarding.submit({}, "documents", **{"file-pan_card": (io.BytesIO(PDF), "pan.pdf")})

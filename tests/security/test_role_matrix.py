@@ -85,6 +85,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Designer pages: only admins draw, validate, publish and copy designs.
     "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
     "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,
+    "designer.set_onboarding": ADMIN,
     "designer.duplicate": ADMIN,
     # Dashboard and settings: the Settings page lists the company settings pages, for admins only.
     "settings.index": ADMIN,

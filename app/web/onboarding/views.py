@@ -44,12 +44,13 @@ def _keep_company(endpoint: str, values: dict[str, Any]) -> None:
 
 def _flow(flow_slug: str) -> tuple[Flow, Company]:
     statement = (select(Flow, Company).join(Company, Company.id == Flow.company_id)
-                 .where(Flow.slug == flow_slug, Company.deactivated_at.is_(None)))
+                 .where(Flow.slug == flow_slug, Flow.customer_onboarding.is_(True),
+                        Company.deactivated_at.is_(None)))
     if g.get("onboard_company"):
         statement = statement.where(Company.slug == g.onboard_company)
     rows = db.session.execute(statement.limit(2)).all()
     if len(rows) != 1 or rows[0][0].current_design_id is None:
-        abort(404)  # unknown, ambiguous without ?company=, or not ready for customers
+        abort(404)  # unknown, not opened to customers, ambiguous without ?company=, or not ready
     return rows[0][0], rows[0][1]
 
 
