@@ -41,7 +41,8 @@ def _page(page: Page[Any]) -> dict[str, Any]:
 
 # --- Flow -----------------------------------------------------------------------------------------
 @v1.route("/rego/flows/", methods=["POST"], tags=["Flow"])
-@v1.operation("Create Flow", errors=(400, 401, 403, 409, 422))
+@v1.operation("Create Flow", errors=(400, 401, 403, 409, 422), description=(
+    "A name or slug another flow of the company has is a `409` on `name` or `slug`."))
 @idempotent
 @v1.arguments(FlowCreateSchema)
 @v1.response(201, FlowSchema)
@@ -65,7 +66,8 @@ def get_flow(flow_id: UUID) -> Flow:
 
 
 @v1.route("/rego/flows/<uuid:flow_id>/", methods=["PUT"], tags=["Flow"])
-@v1.operation("Update Flow", errors=FOUND, description="Fields left out keep their value.")
+@v1.operation("Update Flow", errors=CHANGED, description=(
+    "Fields left out keep their value. A name another flow of the company has is a `409` on `name`."))
 @v1.arguments(FlowUpdateSchema)
 @v1.response(200, FlowSchema)
 def update_flow(body: dict[str, Any], flow_id: UUID) -> Flow:

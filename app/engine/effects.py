@@ -126,10 +126,15 @@ class WriteExecution:
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """The runner reached succeeded, failed or cancelled; `failed` can still be retried."""
+    """The runner reached succeeded, failed or cancelled; `failed` can still be retried.
+
+    `error` is why: the failure, the cancel reason, or the end node's `message` (its outcome, such
+    as "Not approved", whatever its status). `node` is the end node reached, when one ended it.
+    """
 
     status: str
     error: str | None = None
+    node: str | None = None
 
 
 Effect = (

@@ -42,6 +42,23 @@ def execute(design: Design, state: RunnerState, action: str, data: Any, actor: e
                    clock=clock, env=env)
 
 
+def may_act(node: Node, actor: ev.Actor, action: str) -> bool:
+    """Whether `actor` may submit `action` at `node`: the rule `execute` applies. The system actor
+    always may; nobody else at a node its service decides (approvals, checklists); otherwise a
+    permission entry must name one of the actor's roles (or `*`) and the action (or `*`)."""
+    if actor.kind == "system":
+        return True
+    if node.type.service_decides:
+        return False
+    return any(p.allows(actor.roles, action) for p in node.permissions)
+
+
+def permitted_actions(node: Node, actor: ev.Actor) -> list[str]:
+    """The actions of `node` (those its edges take) that `actor` may submit, sorted; what a page
+    offers someone. Offering is not deciding: `execute` checks again."""
+    return [action for action in node.actions if may_act(node, actor, action)]
+
+
 # -- event handlers ---------------------------------------------------------------------------
 def _started(run: Run, event: ev.Started) -> None:
     state = run.state
@@ -84,10 +101,11 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
     if actor.kind != "system" and node.type.service_decides:
         raise PermissionDenied(f"node '{node.name}' is decided through its {node.type.name} request "
                                f"(the inbox, or the {node.type.name}s API), not by an action")
-    if actor.kind != "system" and not any(p.allows(actor.roles, event.action)
-                                          for p in node.permissions):
-        raise PermissionDenied(f"{actor.kind} '{actor.id}' may not '{event.action}' "
-                               f"at node '{node.name}'")
+    if not may_act(node, actor, event.action):
+        # Roles, never the actor's id: this message reaches pages and API clients as it is.
+        roles = ", ".join(sorted(actor.roles)) or "none"
+        raise PermissionDenied(f"'{event.action}' at node '{node.name}' is not permitted to "
+                               f"your roles ({roles})")
     if event.action not in node.by_action:
         raise NoMatchingEdge(node.name, event.action, node.by_action)
     _check_input(node, event.data)

@@ -243,8 +243,9 @@ class Run:
         state.status = Status.FAILED
         self.emit(fx.Finished(Status.FAILED.value, state.error))
 
-    def finish(self, status: Status, error: str | None = None) -> None:
-        """The runner ends: close every other visit, withdraw awaited work, drop the queue."""
+    def finish(self, status: Status, error: str | None = None, *, node: str | None = None) -> None:
+        """The runner ends (at end node `node`, if one ended it): close every other visit, withdraw
+        awaited work, drop the queue. `error` is kept as the state's reason."""
         state = self.state
         for pending in state.pending.values():
             self.emit(fx.Withdraw(pending.effect_id, pending.node, pending.kind))
@@ -256,7 +257,7 @@ class Run:
         self.queue.clear()
         state.status, state.error, state.failed_node = status, error, None
         self.finished = True
-        self.emit(fx.Finished(status.value, error))
+        self.emit(fx.Finished(status.value, error, node))
 
     def drain(self) -> None:
         steps = 0

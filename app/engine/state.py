@@ -83,7 +83,7 @@ class RunnerState:
     pending: dict[str, Pending] = field(default_factory=dict)
     joins: dict[str, int] = field(default_factory=dict)  # join node -> branches still to arrive
     seq: int = 0
-    error: str | None = None
+    error: str | None = None  # why it failed, was cancelled, or the end node's message
     failed_node: str | None = None
     # Set when an advance merged data into the store; not serialised. Lets services skip writing an
     # unchanged store without comparing (or even serialising) it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from app.engine.compiling import Collector, Problem
 from app.engine.model import AUTO, Design, Edge, Node, Permission
@@ -62,6 +62,16 @@ DESIGN_SCHEMA: dict[str, Any] = {
 _ENVELOPE = Draft202012Validator(DESIGN_SCHEMA)
 
 
+def _explain(err: ValidationError) -> str:
+    """The error's message, said plainly where jsonschema's is opaque: an `anyOf` of `required`
+    sets ("{} is not valid under any of the given schemas") becomes "needs items or template_id"."""
+    options = err.schema.get("anyOf") if err.validator == "anyOf" and isinstance(err.schema, dict) else None
+    if options and all(isinstance(o, dict) and set(o) == {"required"} for o in options):
+        needs = sorted(" and ".join(o["required"]) for o in options)
+        return "needs " + (needs[0] if len(needs) == 1 else f"{', '.join(needs[:-1])} or {needs[-1]}")
+    return err.message
+
+
 def _structure(raw: Any, col: Collector) -> None:
     for err in _ENVELOPE.iter_errors(raw):
         path = list(err.absolute_path)
@@ -74,7 +84,7 @@ def _structure(raw: Any, col: Collector) -> None:
             if len(path) >= 2 and path[0] == "edges" and isinstance(path[1], int):
                 edge, path = path[1], path[2:]
         field = ".".join(str(p) for p in path) or None
-        col.add("bad_structure", err.message, field, node=node, edge=edge)
+        col.add("bad_structure", _explain(err), field, node=node, edge=edge)
 
 
 def _edges(raw_node: dict[str, Any], names: set[str], accepts: bool, col: Collector) -> list[Edge]:
@@ -107,7 +117,7 @@ def _node(raw: dict[str, Any], names: set[str], col: Collector) -> Node | None:
     config_errors = list(Draft202012Validator(node_type.schema).iter_errors(config))
     for err in config_errors:
         where = ".".join(["config", *(str(p) for p in err.absolute_path)])
-        col.add("bad_config", err.message, where)
+        col.add("bad_config", _explain(err), where)
     if not config_errors:
         col.allow_secrets = node_type.may_use_secrets
         compiled = node_type.prepare(config, col)

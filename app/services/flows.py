@@ -80,10 +80,26 @@ def _free_slug(company_id: str, base: str) -> str:
     return slug
 
 
+def _same_name(text: str) -> str:
+    """How names are compared: pages collapse spaces and people do not read case as a difference."""
+    return " ".join(text.split()).casefold()
+
+
+def _refuse_taken_name(actor: Principal, name: str, *, other_than: str | None = None) -> None:
+    """Two flows named alike show as two identical entries in every picker: refuse the second."""
+    wanted = _same_name(name)
+    rows = db.session.execute(select(Flow.id, Flow.name).where(Flow.company_id == actor.company_id))
+    if any(_same_name(taken) == wanted and flow_id != other_than for flow_id, taken in rows):
+        raise Conflict("A flow with this name exists.", [FieldError(
+            "name", f"A flow named “{' '.join(name.split())}” already exists; choose another name.")])
+
+
 def create_flow(actor: Principal, *, name: str, slug: str | None = None, description: str = "",
                 tags: Iterable[str] = ()) -> Flow:
-    """Create a flow; without `slug` one is made from the name (suffixed until free)."""
+    """Create a flow; without `slug` one is made from the name (suffixed until free). A name another
+    of the company's flows has (ignoring case and spacing) is a Conflict on `name`."""
     _require_admin(actor)
+    _refuse_taken_name(actor, name)
     if slug and db.session.scalar(select(Flow.id).where(Flow.company_id == actor.company_id,
                                                         Flow.slug == slug)):
         raise Conflict("A flow with this slug exists.", [FieldError("slug", "Already taken.")])
@@ -109,10 +125,12 @@ def get_flow(actor: Principal, flow_id: str) -> Flow:
 
 def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
                 description: str | None = None, tags: Iterable[str] | None = None) -> Flow:
-    """Change the given fields; the slug is fixed, subflow nodes may name the flow by it."""
+    """Change the given fields; the slug is fixed, subflow nodes may name the flow by it. A name
+    another of the company's flows has is a Conflict on `name`."""
     _require_admin(actor)
     flow = _flow(actor, flow_id)
     if name is not None:
+        _refuse_taken_name(actor, name, other_than=flow.id)
         flow.name = name
     if description is not None:
         flow.description = description

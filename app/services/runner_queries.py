@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, inspect, or_, select
 
-from app.engine import Status, load_state
+from app.engine import Status, load_state, permitted_actions
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
 from app.models.approval import ApprovalRequest
@@ -234,19 +234,22 @@ class WaitingNode:
     type: str
     stage: str | None
     title: str | None
-    actions: list[str]  # the actions its edges take (what the engine accepts), sorted
+    actions: list[str]  # the actions the actor may submit here (the engine's rule), sorted
     takes_actions: bool  # False for timers, callbacks, sub-flows: nothing to submit there
     inbox: str | None = None  # "approval" / "checklist": worked in the inbox, never free-form
     work_id: str | None = None  # the pending approval request or open checklist, when there is one
+    accepts: tuple[str, ...] = ()  # every action its edges take, whoever may submit them
+    roles: tuple[str, ...] = ()  # the actor's roles, to say why nothing is offered
 
 
 def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
-    """The runner's waiting nodes with what each accepts, for operators (empty for anyone else).
-    Offering is not deciding: execute_runner and the engine check permissions and input again."""
+    """The runner's waiting nodes with the actions `actor` may submit at each, for operators (empty
+    for anyone else). Offering is not deciding: execute_runner and the engine check again."""
     if not runners.may_operate(actor) or runner.company_id != actor.company_id:
         return []
     slots = load_state(runner.state, store={}).slots
     design = runtime.design_for(runner.design_id)
+    as_actor = runtime.engine_actor(actor)
     found = []
     for slot in slots.values():
         node = design.nodes.get(slot.node)
@@ -257,9 +260,10 @@ def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
         inbox = kind if node.type.service_decides else None
         title = node.config.get("title")  # as designed: a templated one would show its ${…} raw
         title = title if isinstance(title, str) and "${" not in title else None
-        found.append(WaitingNode(node.name, kind, node.stage, title, node.actions,
-                                 node.type.accepts_actions, inbox,
-                                 _inbox_item(runner, node.name, inbox) if inbox else None))
+        found.append(WaitingNode(node.name, kind, node.stage, title,
+                                 permitted_actions(node, as_actor), node.type.accepts_actions, inbox,
+                                 _inbox_item(runner, node.name, inbox) if inbox else None,
+                                 accepts=tuple(node.actions), roles=tuple(sorted(actor.roles))))
     return found
 
 

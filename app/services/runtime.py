@@ -268,6 +268,10 @@ def runner_values(step: Transition, now: datetime) -> dict[str, Any]:
     current = state.current_nodes
     stage = next((design.nodes[name].stage for name in current if design.nodes[name].stage),
                  step.row.stage)
+    if not current:  # it ended: at an end node, that node's stage (e.g. "Decision") is where it stands
+        ended_at = next((e.node for e in step.effects if isinstance(e, fx.Finished) and e.node), None)
+        if ended_at is not None and design.nodes[ended_at].stage:
+            stage = design.nodes[ended_at].stage
     status = state.status.value
     return {
         "state": engine.dump_state(state, include_store=False),

@@ -494,6 +494,32 @@
     }, 300);
   });
 
+  // --- unsaved changes ------------------------------------------------------------------------------
+  // Leaving the page (a link, Make current, closing the tab) would drop edits nobody saved: the
+  // browser asks first. The form's own submit (Save) is the way to keep them and never asks.
+  var form = $("design-form"), nameInput = $("name");
+  var saved = { doc: source.value, name: nameInput ? nameInput.value : "" };
+  // The server says when the text shown is not what is stored (a refused save, a no-JS Validate).
+  var unsavedAtLoad = root.getAttribute("data-unsaved") === "true";
+  var saving = false;
+  function hasUnsavedChanges() {
+    if (readonly) { return false; }
+    return unsavedAtLoad || source.value !== saved.doc || (nameInput !== null && nameInput.value !== saved.name);
+  }
+  if (form) { form.addEventListener("submit", function () { saving = true; }); }
+  window.addEventListener("pageshow", function () { saving = false; });  // back to a kept page
+  window.addEventListener("beforeunload", function (event) {
+    if (saving || !hasUnsavedChanges()) { return; }
+    event.preventDefault();
+    event.returnValue = "";  // older browsers want a value to show their prompt
+  });
+  if (nameInput) {
+    nameInput.addEventListener("input", function () {
+      var dirty = $("dirty");
+      if (dirty && hasUnsavedChanges()) { dirty.hidden = false; }
+    });
+  }
+
   function readProblems() {
     var box = $("problems");
     var names = [];
@@ -507,6 +533,7 @@
 
   // --- start --------------------------------------------------------------------------------------
   root.hidden = false;
+  if (unsavedAtLoad && $("dirty")) { $("dirty").hidden = false; }
   if (parseSource()) {
     $("source").open = false;  // the drawing leads; the JSON stays one click away
   }

@@ -90,7 +90,13 @@ def stranger(make_token: Callable[..., Any]) -> dict[str, str]:
 
 @pytest.fixture
 def make_flow(client: FlaskClient, admin: dict[str, str]) -> Callable[..., dict[str, Any]]:
-    def make(name: str = "Personal loan", **fields: Any) -> dict[str, Any]:
+    defaults = 0
+
+    def make(name: str | None = None, **fields: Any) -> dict[str, Any]:
+        nonlocal defaults
+        if name is None:  # two flows of a company may not share a name: number the later ones
+            defaults += 1
+            name = "Personal loan" + (f" {defaults}" if defaults > 1 else "")
         response = client.post("/v1/rego/flows/", json={"name": name, **fields}, headers=admin)
         assert response.status_code == 201, response.get_json()
         return response.get_json()

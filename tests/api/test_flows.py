@@ -46,6 +46,27 @@ def test_slugs_made_from_names_never_clash_but_a_chosen_taken_slug_is_409(client
     assert error_paths(body) == {"slug"}
 
 
+def test_a_name_another_flow_of_the_company_has_is_409_on_name(client, admin, make_flow, make_token):
+    loan = make_flow("Personal loan")
+    for name in ("Personal loan", "  personal   LOAN "):
+        body = assert_problem(client.post("/v1/rego/flows/", headers=admin, json={"name": name}), 409)
+        assert body["errors"] == [{"path": "name", "message": "A flow named “" + " ".join(name.split())
+                                   + "” already exists; choose another name."}]
+    gold = make_flow("Gold loan")
+    body = assert_problem(client.put(f"/v1/rego/flows/{gold['id']}/", headers=admin,
+                                     json={"name": "PERSONAL LOAN"}), 409)
+    assert error_paths(body) == {"name"}
+    assert client.get(f"/v1/rego/flows/{gold['id']}/", headers=admin).get_json()["name"] == "Gold loan"
+    # A flow keeps its own name (in another case, too); another company may use the name.
+    renamed = client.put(f"/v1/rego/flows/{loan['id']}/", headers=admin, json={"name": "Personal Loan"})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "Personal Loan"
+    elsewhere = {"Authorization": f"Bearer {make_token(roles=('admin',), name='other')[1]}"}
+    theirs = client.post("/v1/rego/flows/", headers=elsewhere, json={"name": "Personal loan"})
+    assert theirs.status_code == 201
+    names = [f["name"] for f in client.get("/v1/rego/flows/", headers=admin).get_json()["items"]]
+    assert sorted(names) == ["Gold loan", "Personal Loan"]
+
+
 def test_get_list_and_update_flow(client, admin, make_flow):
     flow = make_flow("Gold loan", tags=["a"])
     assert client.get(f"/v1/rego/flows/{flow['id']}/", headers=admin).get_json() == flow

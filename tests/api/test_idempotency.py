@@ -80,7 +80,8 @@ def test_a_request_that_died_in_flight_frees_its_key_after_the_lock(client, admi
 def test_keys_are_scoped_to_the_caller(client, admin, viewer, company, make_token):
     other_admin = {"Authorization": f"Bearer {make_token(company, name='second')[1]}"}
     first = client.post(URL, json={"name": "G"}, headers=keyed(admin, "shared"))
-    second = client.post(URL, json={"name": "G"}, headers=keyed(other_admin, "shared"))
+    # Another body under the same key: were keys not per caller, this would be a 422 (or a replay).
+    second = client.post(URL, json={"name": "G of the second caller"}, headers=keyed(other_admin, "shared"))
     assert first.status_code == second.status_code == 201
     assert first.get_json()["id"] != second.get_json()["id"]
 
@@ -100,7 +101,8 @@ def test_keys_are_kept_a_day_then_expire(client, admin):
     assert record.expires_at - record.created_at >= timedelta(hours=24)
     record.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    later = client.post(URL, json={"name": "J"}, headers=keyed(admin, "k-8"))
+    # Another body (flow names are unique): under a live key this would be a 422, not a new flow.
+    later = client.post(URL, json={"name": "J again"}, headers=keyed(admin, "k-8"))
     assert later.status_code == 201 and later.get_json()["id"] != first.get_json()["id"]
     assert idempotency.purge_expired_keys(utcnow() + timedelta(days=2)) == 1
 

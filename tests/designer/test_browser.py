@@ -92,3 +92,49 @@ def test_an_admin_draws_a_node_saves_it_and_validates(live_server: str, chromium
     db.session.expire_all()
     assert "end_1" not in {n["name"] for n in flows.get_design(actor, design.id).document["nodes"]}
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_leaving_with_unsaved_edits_asks_first_but_not_after_save(live_server: str, chromium: Any, admin,
+                                                                  actor, make_design) -> None:
+    from playwright.sync_api import expect
+
+    current = make_design()
+    design = make_design(flow=flows.get_flow(actor, current.flow_id))
+    page = open_editor(chromium, live_server, admin.email, design.id)
+    editor_url = page.url
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()  # "stay on the page"
+
+    page.on("dialog", answer)
+    crumb = page.locator(".crumbs").get_by_role("link", name="Designs")
+
+    # Untouched: leaving is silent.
+    page.get_by_label("Version name").click()
+    crumb.click()
+    expect(page).to_have_url(f"{live_server}/designs/")
+    assert asked == []
+
+    # An edit nobody saved: the browser asks, and staying keeps the edit on screen.
+    page.goto(editor_url)
+    page.get_by_label("Node type", exact=True).first.select_option("notify")
+    page.get_by_role("button", name="Add node").click()
+    expect(page.locator("#dirty")).to_be_visible()
+    crumb.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert page.url == editor_url
+    expect(page.locator('#canvas g.node[data-name="notify_1"]')).to_have_count(1)
+
+    # Save keeps it without asking; the saved page leaves silently again.
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("Saved version 2.")
+    crumb.click()
+    expect(page).to_have_url(f"{live_server}/designs/")
+    assert asked == ["beforeunload"]
+    db.session.expire_all()
+    assert "notify_1" in {n["name"] for n in flows.get_design(actor, design.id).document["nodes"]}
+    assert page.problems == []

@@ -6,7 +6,7 @@ import pytest
 
 from app.engine import validate
 from app.services import flow_queries, flows
-from app.services.errors import NotFound, PermissionDenied, ValidationFailed
+from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 
 
@@ -17,6 +17,21 @@ def test_a_new_flow_starts_with_a_valid_current_start_to_end_design(actor):
     assert flow.current_design_id == design.id and design.version == 1 and design.is_valid
     assert validate(design.document) == []
     assert [(n["name"], n["type"]) for n in design.document["nodes"]] == [("start", "start"), ("end", "end")]
+
+
+def test_flow_names_are_unique_in_a_company_whatever_the_case_and_spacing(actor, make_user):
+    gold = flows.create_flow(actor, name="Gold loan")
+    with pytest.raises(Conflict) as caught:
+        flows.create_flow(actor, name=" GOLD  loan")
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        ("name", "A flow named “GOLD loan” already exists; choose another name.")]
+    car = flows.create_flow(actor, name="Car loan")
+    with pytest.raises(Conflict):
+        flows.update_flow(actor, car.id, name="gold Loan")
+    assert flows.update_flow(actor, gold.id, name="Gold Loan").name == "Gold Loan"  # its own name
+    other = Principal.for_user(make_user(roles=("admin",)))  # another company
+    assert flows.create_flow(other, name="Gold loan").slug == "gold-loan"
+    assert sorted(f.name for f in flows.list_flows(actor).items) == ["Car loan", "Gold Loan"]
 
 
 def test_summaries_count_versions_and_name_the_current_one(actor, make_design):

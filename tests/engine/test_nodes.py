@@ -14,6 +14,7 @@ from app.engine import (
     ChildFinished,
     EffectFailed,
     EffectSucceeded,
+    Finished,
     InvalidInput,
     InvalidState,
     Notify,
@@ -46,6 +47,23 @@ def test_end_can_fail_the_runner() -> None:
     h = Harness(raw)
     h.start()
     assert (h.status, h.state.error) == ("failed", "not eligible")
+    assert h.one(Finished) == Finished("failed", "not eligible", "end")
+
+
+def test_an_end_message_is_the_outcome_of_a_succeeded_runner_too() -> None:
+    raw = design(node("ask", "form", goto("rejected", "reject"), goto("end", "approve"),
+                      permissions=OPEN),
+                 node("rejected", "end", config={"status": "succeeded", "message": "Not approved"}))
+    h = Harness(raw)
+    h.start()
+    h.act("reject", {})
+    assert (h.status, h.state.error) == ("succeeded", "Not approved")
+    assert h.one(Finished) == Finished("succeeded", "Not approved", "rejected")
+    plain = Harness(raw)
+    plain.start()
+    plain.act("approve", {})
+    assert (plain.status, plain.state.error) == ("succeeded", None)
+    assert plain.one(Finished) == Finished("succeeded", None, "end")
 
 
 def test_form_validates_input_with_field_paths() -> None:

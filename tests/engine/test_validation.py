@@ -86,6 +86,14 @@ def test_config_must_match_the_type_schema(type_: str, config: dict, field: str)
     assert problems[0].field == field
 
 
+def test_a_checklist_without_items_or_template_says_which_keys_it_needs() -> None:
+    raw = design(node("c", "checklist", goto("end", "complete"), config={}))
+    [problem] = only(raw, "bad_config")
+    assert (problem.node, problem.field) == ("c", "config")
+    assert problem.message == "needs items or template_id"
+    assert "any of the given schemas" not in str(validate(raw))
+
+
 def test_condition_that_does_not_parse() -> None:
     raw = design(node("c", "condition", goto("end", condition="store.a >"), goto("end")))
     [problem] = only(raw, "bad_condition")

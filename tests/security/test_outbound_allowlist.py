@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,8 @@ from tests.effects.stub_server import StubResponse, StubServer
 from tests.security.conftest import post_form
 from tests.security.test_secret_use import call_design
 
+_CALLS = itertools.count(1)
+
 
 @pytest.fixture
 def stub():
@@ -24,7 +27,7 @@ def stub():
 
 
 def _call(actor: Principal, url: str):
-    flow = flows.create_flow(actor, name=f"Call {url}")
+    flow = flows.create_flow(actor, name=f"Call {url} #{next(_CALLS)}")  # flow names are unique
     flows.create_design(actor, flow_id=flow.id, document=call_design({"url": url}))
     return runners.create_runner(actor, flow_id=flow.id).runner
 

@@ -147,7 +147,7 @@ def test_duplicate_email_is_a_field_error_and_keeps_the_input(client, auth, lend
     auth.login(admin.email)
     response = _invite(client, name="Ada Again", email="ADA@acme.example.com", roles=["viewer"])
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "temporary-password" not in page
+    assert response.status_code == 422 and "temporary-password" not in page
     assert re.search(r'id="email-errors"><li>A user with this email address already exists', page)
     assert 'value="Ada Again"' in page and 'value="ADA@acme.example.com"' in page
     assert db.session.scalar(select(User).where(User.name == "Ada Again")) is None
@@ -156,9 +156,38 @@ def test_duplicate_email_is_a_field_error_and_keeps_the_input(client, auth, lend
 def test_missing_roles_and_name_are_field_errors(client, auth, lender):
     _, admin = lender
     auth.login(admin.email)
-    page = _invite(client, name="", email="someone@acme.example.com").get_data(as_text=True)
+    response = _invite(client, name="", email="someone@acme.example.com")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
     assert "Choose at least one role." in page and 'id="name-errors"' in page
     assert 'value="someone@acme.example.com"' in page
+
+
+def _ticked_roles(page: str) -> set[str]:
+    """The role boxes of the add-user form that are ticked."""
+    form = page[page.index("Add a user"):page.index("</form>", page.index("Add a user"))]
+    return {m.group(2) for m in re.finditer(r'<input (checked )?id="roles-\d+"[^>]* value="([a-z_]+)"', form)
+            if m.group(1)}
+
+
+def test_the_add_user_form_ticks_no_role_and_gives_only_the_roles_chosen(client, auth, lender):
+    _, admin = lender
+    auth.login(admin.email)
+    page = client.get("/settings/team").get_data(as_text=True)
+    assert 'type="checkbox" value="viewer"' in page and _ticked_roles(page) == set()
+
+    nothing = _invite(client, name="Nina New", email="nina@acme.example.com")
+    html = nothing.get_data(as_text=True)
+    assert nothing.status_code == 422 and "temporary-password" not in html
+    assert re.search(r'id="roles-errors"><li>Choose at least one role.', html)
+    assert 'value="Nina New"' in html and _ticked_roles(html) == set()
+    assert db.session.scalar(select(User).where(User.email == "nina@acme.example.com")) is None
+
+    response = _invite(client, name="Nina New", email="nina@acme.example.com", roles=["credit_officer"])
+    assert response.status_code == 200 and SHOWN.search(response.get_data(as_text=True))
+    assert _ticked_roles(response.get_data(as_text=True)) == set()  # the next add starts blank too
+    nina = db.session.scalar(select(User).where(User.email == "nina@acme.example.com"))
+    assert nina.roles == ["credit_officer"]  # not credit_officer and viewer
 
 
 def test_roles_change_and_are_audited(client, auth, lender, make_user):

@@ -51,12 +51,16 @@ def calls_out(url: str) -> dict[str, Any]:
 class Lender:
     company: Company
     users: dict[str, User]
+    defaults: int = 0  # flows made under the default name so far
 
     @property
     def admin(self) -> Principal:
         return Principal.for_user(self.users["admin"])
 
-    def flow(self, document: dict[str, Any], name: str = "Home loans") -> Any:
+    def flow(self, document: dict[str, Any], name: str | None = None) -> Any:
+        if name is None:  # flow names are unique in a company: number the later default ones
+            self.defaults += 1
+            name = "Home loans" + (f" {self.defaults}" if self.defaults > 1 else "")
         flow = flows.create_flow(self.admin, name=name)
         design = flows.create_design(self.admin, flow_id=flow.id, document=document)
         assert design.is_valid, flows.validate_design(self.admin, design.id)

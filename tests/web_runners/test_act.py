@@ -43,7 +43,7 @@ def test_an_officer_submits_at_the_waiting_node(client, lender, sign_in):
     runner = lender.start(lender.flow(WAITS))
     csrf = sign_in("credit_officer")
     page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
-    assert "Waiting for" in page and "It accepts: submit." in page
+    assert "Waiting for" in page and "You may submit: submit." in page
     assert f'name="{node_prefix("apply")}-action" value="submit">submit' in page
     live = client.get(f"/runners/{runner.id}/live").get_data(as_text=True)
     assert "<textarea" not in live  # the polled fragment never replaces what someone types
@@ -81,13 +81,51 @@ def test_the_nodes_schema_refusal_shows_at_the_field_and_keeps_the_text(client, 
 def test_an_action_the_node_does_not_let_you_take_is_refused(client, lender, sign_in):
     runner = lender.start(lender.flow(STRICT))
     csrf = sign_in("credit_officer")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    # Only what the officer's roles are permitted is offered; the rest is named, not a button.
+    assert 'value="submit">submit' in page and 'value="send_back"' not in page
+    assert "You may submit: submit (the node also takes send_back, not permitted to your roles)." in page
     response = act(client, runner, csrf, node="apply", action="send_back", payload='{"amount": 5}')
     html = response.get_data(as_text=True)
     assert response.status_code == 403
-    assert "You may not do that here:" in html
-    assert "may not &#39;send_back&#39; at node &#39;apply&#39;" in html
+    assert ("You may not do that here: &#39;send_back&#39; at node &#39;apply&#39; is not permitted "
+            "to your roles (credit_officer).") in html
+    assert lender.users["credit_officer"].id not in html  # the message names roles, never an id
     assert escape('{"amount": 5}') in html
     assert fresh(lender, runner).status == "waiting"
+
+
+# about_you is the customer's to fill in (their onboarding pages); staff only watch it.
+CUSTOMER_FORM = {**WAITS, "nodes": [
+    WAITS["nodes"][0],
+    {**WAITS["nodes"][1], "name": "about_you",
+     "permissions": [{"roles": ["customer"], "actions": ["submit"]}]},
+    WAITS["nodes"][2]]}
+CUSTOMER_FORM["nodes"][0] = {**WAITS["nodes"][0], "edges": [{"type": "goto", "target_node": "about_you"}]}
+
+
+def test_a_node_that_takes_nothing_from_staff_offers_them_nothing(client, auth, lender, sign_in):
+    runner = lender.start(lender.flow(CUSTOMER_FORM))
+    for role in ("admin", "credit_officer"):
+        if role != "admin":
+            auth.logout()
+        csrf = sign_in(role)
+        page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+        assert "Waiting for" in page and "about_you" in page
+        assert ("Nothing here is yours to submit: its actions (submit) are not permitted to your "
+                f"roles ({role}).") in page
+        assert f'name="{node_prefix("about_you")}-action"' not in page  # no button to a 403
+        assert f'{node_prefix("about_you")}-payload' not in page
+
+    typed = '{"name": "From a stale tab"}'
+    response = act(client, runner, csrf, node="about_you", action="submit", payload=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert ("You may not do that here: &#39;submit&#39; at node &#39;about_you&#39; is not permitted "
+            "to your roles (credit_officer).") in html
+    assert lender.users["credit_officer"].id not in html
+    assert "about_you <small>(nothing there is yours to submit)</small>" in html and escape(typed) in html
+    assert fresh(lender, runner).current_nodes == ["about_you"]
 
 
 def test_acting_on_a_runner_that_moved_on_is_a_conflict(client, lender, sign_in):

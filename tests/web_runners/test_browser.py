@@ -71,7 +71,7 @@ def test_start_from_the_design_then_submit_at_the_waiting_node(live_server: str,
     expect(page.locator("#runner-status")).to_have_text("waiting")
 
     waiting = page.locator("#waiting")
-    expect(waiting).to_contain_text("It accepts: submit.")
+    expect(waiting).to_contain_text("You may submit: submit.")
     waiting.get_by_label("Data (JSON object)").fill('{"name": "Asha"}')
     page.screenshot(path=str(tmp_path / "waiting.png"), full_page=True)
     waiting.get_by_role("button", name="submit at apply").click()

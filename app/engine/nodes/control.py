@@ -39,7 +39,8 @@ register(NodeType("start", obj({"schema": {"type": "object"}}), "auto", _enter_s
 def _enter_end(run: Run, slot: Slot, node: Node) -> None:
     status = Status(node.config.get("status", "succeeded"))
     run.close(slot, "succeeded", output=slot.data)
-    run.finish(status, node.config.get("message") if status is Status.FAILED else None)
+    # The message is the runner's outcome either way ("Not approved" can well be a success).
+    run.finish(status, node.config.get("message"), node=node.name)
 
 
 register(NodeType("end", obj({"status": {"enum": ["succeeded", "failed"]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -45,8 +46,8 @@ def create_flow() -> Response | tuple[str, int]:
     try:
         design = flows.create_flow_with_first_design(current_principal(), name=name,
                                                      description=form.description.data or "")
-    except Conflict as refused:
-        form.name.errors = [refused.message]
+    except Conflict as refused:  # a flow of that name exists: said on the field, the text kept
+        form.name.errors = [e.message for e in refused.errors if e.path == "name"] or [refused.message]
         return _index_page(form, 409)
     flash(f"Flow “{name}” created. Version 1 is a start node leading to an end node: draw from there.",
           "success")
@@ -56,10 +57,14 @@ def create_flow() -> Response | tuple[str, int]:
 @bp.get("/flows/<uuid:flow_id>", endpoint="flow")
 @role_required(ADMIN)
 def flow_page(flow_id: UUID) -> str:
+    return _flow_page(str(flow_id))
+
+
+def _flow_page(flow_id: str, **context: Any) -> str:
     actor = current_principal()
-    flow = flows.get_flow(actor, str(flow_id))
+    flow = flows.get_flow(actor, flow_id)
     return render_template("designer/flow.html", flow=flow, action_form=ActionForm(),
-                           versions=flow_queries.list_versions(actor, flow.id))
+                           versions=flow_queries.list_versions(actor, flow.id), **context)
 
 
 def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[Problem] | None = None,
@@ -76,8 +81,19 @@ def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[P
         "is_current": flow.current_design_id == design.id,
         "graph": graph_data(drawn if drawn is not None else design.document), "palette": palette(),
         "problems": problems, "problem_nodes": problem_nodes(problems), "refusal": refusal,
-        "unchecked": unchecked,
+        "unchecked": unchecked, "unsaved": _differs_from_saved(form, design),
     }
+
+
+def _differs_from_saved(form: DesignForm, design: DesignVersion) -> bool:
+    """Whether the editor shows text that is not the stored version (a refused save, a Validate
+    without JavaScript): leaving would lose it, so designer.js warns before the page is left."""
+    if (form.name.data or "").strip() != design.name:
+        return True
+    try:
+        return json.loads(form.document.data or "") != design.document
+    except ValueError:
+        return True
 
 
 def _saved_form(design: DesignVersion) -> DesignForm:
@@ -139,16 +155,21 @@ def validate(design_id: UUID) -> str | tuple[str, int]:
 
 @bp.post("/<uuid:design_id>/current", endpoint="mark_current")
 @role_required(ADMIN)
-def mark_current(design_id: UUID) -> Response:
+def mark_current(design_id: UUID) -> Response | tuple[str, int]:
     actor = current_principal()
     design = flows.get_design(actor, str(design_id))
     try:
         flows.mark_current_design(actor, design.id)
     except ValidationFailed as refused:
-        flash(f"Version {design.version} was not made current. {refused.message} "
-              "Open it and use Validate to see what to fix.", "danger")
-    else:
-        flash(f"Version {design.version} is now current: new runners start on it.", "success")
+        # The admin stays where they asked from (the editor posts from=editor), problems listed.
+        problems = flows.validate_design(actor, design.id)
+        not_current = f"Version {design.version} was not made current. {refused.message}"
+        if request.form.get("from") == "editor":
+            context = _editor_context(design, _saved_form(design), problems=problems)
+            return render_template("designer/edit.html", not_current=not_current, **context), 422
+        return _flow_page(design.flow_id, not_current=not_current, refused=design,
+                          refused_problems=problems), 422
+    flash(f"Version {design.version} is now current: new runners start on it.", "success")
     return redirect(url_for("designer.flow", flow_id=design.flow_id))
 
 

@@ -43,10 +43,14 @@ def waiting_part(actor: Principal, runner: Runner, refusal: Refusal | None = Non
     items = []
     for node in runner_queries.waiting_nodes(actor, runner):
         form = None
-        if node.takes_actions and not node.inbox:
+        if node.takes_actions and not node.inbox and node.actions:  # only what the actor may submit
             form = (refusal.form if refusal and refusal.node == node.name
                     else act_form(node.name, formdata=None))
         items.append(Waiting(node, form, _inbox_url(node) if node.inbox else None))
-    still = {item.node.name for item in items}  # an inbox node refused here keeps its inbox link only
-    return {"waiting": items, "refusal": refusal,
-            "stale_refusal": refusal if refusal and refusal.node not in still else None}
+    # Where a refused submit has no form to go back to (the runner moved on, or nothing there is the
+    # actor's to submit), its text is shown apart; an inbox node refused here keeps its link only.
+    kept = {item.node.name for item in items if item.form is not None or item.node.inbox}
+    waiting_names = {item.node.name for item in items}
+    apart = refusal if refusal and refusal.node not in kept else None
+    return {"waiting": items, "refusal": refusal, "stale_refusal": apart,
+            "stale_still_waiting": bool(apart) and apart.node in waiting_names}

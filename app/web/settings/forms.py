@@ -91,7 +91,8 @@ class InviteForm(FlaskForm):
     # The sign-in form checks addresses with Email(): an address it refuses could never sign in.
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip],
                        description="They sign in with it; it must not be in use already.")
-    roles = _roles_field([Role.VIEWER.value])
+    # Nothing pre-ticked: a ticked Viewer plus the role chosen would quietly give both.
+    roles = _roles_field()
     submit = SubmitField("Add user")
 
 

@@ -30,16 +30,21 @@ def _page(template: str, issued: team.IssuedPassword | None = None, **context: o
 def team_page() -> Response:
     form = InviteForm()
     issued = None
-    if form.validate_on_submit():
+    refused = form.is_submitted() and not form.validate()  # e.g. no role ticked: said at the field
+    if form.is_submitted() and not refused:
         try:
             issued = team.invite_user(current_principal(), name=form.name.data or "",
                                       email=form.email.data or "", roles=form.roles.data or [])
         except ValidationFailed as error:
+            refused = True
             for field_error in error.errors:
                 getattr(form, field_error.path, form.email).errors.append(field_error.message)
         else:
             form = InviteForm(formdata=None)
-    return _page("settings/team.html", issued, form=form, members=team.list_team(current_principal()))
+    response = _page("settings/team.html", issued, form=form, members=team.list_team(current_principal()))
+    if refused:
+        response.status_code = 422  # what was typed stays in the form
+    return response
 
 
 @bp.route("/team/<user_id>", methods=["GET", "POST"], endpoint="team_member")
