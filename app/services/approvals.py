@@ -270,7 +270,26 @@ def store_fields(request: ApprovalRequest) -> list[tuple[str, Any]]:
     return shown
 
 
+def successor(actor: Principal, request: ApprovalRequest) -> ApprovalRequest | None:
+    """The request opened after `request` at the same runner node, e.g. once a re-upload sent the
+    runner back and it reached the approval again; None if there is none (yet)."""
+    if request.runner_id is None or request.node is None:
+        return None
+    _require_staff(actor, *STAFF_ROLES)
+    return db.session.scalar(
+        select(ApprovalRequest).where(
+            ApprovalRequest.company_id == actor.company_id, ApprovalRequest.runner_id == request.runner_id,
+            ApprovalRequest.node == request.node, ApprovalRequest.id != request.id,
+            ApprovalRequest.created_at > request.created_at)
+        .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc()).limit(1))
+
+
 # ---- deciding -----------------------------------------------------------------------------------
+
+def verb_of(decision: str) -> str:
+    """The past tense of a decision, as activity and audit entries name it."""
+    return "approved" if decision == "approve" else "rejected"
+
 
 def why_not(actor: Principal, request: ApprovalRequest) -> str | None:  # noqa: PLR0911  one rule each
     """Why `actor` cannot decide the request's current level now, or None if they can."""
@@ -337,14 +356,15 @@ def decide(actor: Principal, approval_id: str, *, decision: str, comment: str = 
     if runner is not None:
         from app.services.runners import record_activity
 
-        verb = "approved" if decision == "approve" else "rejected"
+        verb = verb_of(decision)
         record_activity(runner, f"approval.{verb}", actor=actor, node=request.node, at=now,
                         message=f"{actor.name} {verb} level {level.get('name')}"
                                 + (f": {comment}" if comment else "."),
                         details={"approval_id": request.id, "level": level_no,
                                  "level_name": level.get("name"), "decision": decision,
                                  "comment": comment})
-    record_audit(actor, f"approval.{decision}d", "approval", request.id, {
+    # "approval.approved" / "approval.rejected" (not f"{decision}d": that wrote "approval.rejectd").
+    record_audit(actor, f"approval.{verb_of(decision)}", "approval", request.id, {
         "runner_id": request.runner_id, "level": level_no, "outcome": values.get("status", "pending")})
     try:
         db.session.commit()

@@ -249,16 +249,26 @@ def request_reupload(actor: Principal, document_id: str, *, note: str) -> Docume
                  {"runner_id": document.runner_id})
     db.session.commit()
     runner = db.session.get(Runner, document.runner_id) if document.runner_id else None
-    if runner is not None and runner.status == "waiting":
-        from app.services.runners import current_elements, execute_runner
+    node = reupload_node(runner)
+    if runner is not None and node is not None:
+        from app.services.runners import execute_runner
 
-        for element in current_elements(runner):
-            if any(e.get("action") == "reupload" for e in element.get("edges") or []):
-                execute_runner(actor, runner.id, action="reupload", node=element["name"], as_system=True,
-                               data={"document_id": document.id, "type": document.doc_type,
-                                     "note": document.note})
-                break
+        execute_runner(actor, runner.id, action="reupload", node=node, as_system=True,
+                       data={"document_id": document.id, "type": document.doc_type, "note": document.note})
     return document
+
+
+def reupload_node(runner: Runner | None) -> str | None:
+    """The node a re-upload request moves the runner away from (a current node with a `reupload`
+    edge, e.g. an approval, whose open request is then withdrawn), or None if it moves nothing."""
+    if runner is None or runner.status != "waiting":
+        return None
+    from app.services.runners import current_elements
+
+    for element in current_elements(runner):
+        if any(e.get("action") == "reupload" for e in element.get("edges") or []):
+            return str(element["name"])
+    return None
 
 
 def submit_when_complete(actor: Principal, runner_id: str, node: str, *,

@@ -1,8 +1,3 @@
-// Runner page: ask before a form marked data-confirm is sent (the cancel form). CSP-safe: no inline code.
+// Runner page scripts. Asking before the cancel form (data-confirm) is static/js/confirm.js's job,
+// loaded on every page; asking here too would show the question twice.
 "use strict";
-document.addEventListener("submit", (event) => {
-  const form = event.target;
-  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-    event.preventDefault();
-  }
-});

@@ -50,6 +50,9 @@ DOCUMENTS = {
     "permissions": [{"roles": ["customer", "credit_officer"], "actions": ["submit"]}],
     "edges": [{"action": "submit", "type": "goto", "target_node": "NEXT"}],
 }
+# An approval that sends the runner back to the documents on `reupload`, like the demo's review.
+REVIEWED_APPROVAL = copy.deepcopy(APPROVAL)
+REVIEWED_APPROVAL["edges"].append({"action": "reupload", "type": "goto", "target_node": "kyc_documents"})
 REVIEW = {
     "name": "review", "type": "form", "stage": "review", "config": {},
     "permissions": [{"roles": ["credit_officer"], "actions": ["accept"]}],
@@ -134,6 +137,22 @@ def approval_runner(team: Team, make_flow: Callable[..., Flow], start: Callable[
         return runner, approvals.get_by_resource(team.maker, "runner", runner.id)
 
     return make
+
+
+@pytest.fixture
+def review(team: Team, make_flow: Callable[..., Flow], start: Callable[..., Runner]
+           ) -> tuple[Runner, Any, Any]:
+    """A runner whose customer uploaded their PAN: it waits at the approval, which may send it back
+    to the documents (`reupload`) like the demo's review. Returns the runner, the PAN, the request."""
+    from app.services import approvals, documents
+    from tests.inbox.test_documents import PNG, customer_principal
+
+    customer = customer_principal(team)
+    runner = start(make_flow(chain(DOCUMENTS, REVIEWED_APPROVAL)),
+                   {"amount": 1000, "applicant": {"name": "Asha Rao"}}, customer_id=customer.id)
+    pan = next(d for d in documents.list_documents(team.maker, runner.id) if d.doc_type == "pan")
+    documents.add_file(customer, pan.id, filename="pan.png", data=PNG)
+    return runner, pan, approvals.get_by_resource(team.maker, "runner", runner.id)
 
 
 def activity_of(runner_id: str) -> list[Any]:

@@ -14,12 +14,13 @@ from app.api.documents import send_document_file
 from app.auth import current_principal, role_required
 from app.extensions import db
 from app.htmx import htmx_response, is_partial_request, render_page
-from app.models import ApprovalRequest, Checklist, Customer, Flow, Runner
+from app.models import ApprovalRequest, Flow, Runner
 from app.models.base import utcnow
 from app.services import approvals, checklists, documents
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 from app.web.inbox import bp
+from app.web.inbox.details import request_context
 from app.web.inbox.forms import DecisionForm, FilterForm, ReuploadForm, TickForm, VerifyForm
 
 DECIDERS = ("admin", "credit_officer")
@@ -57,6 +58,18 @@ def _cards(actor: Principal, filters: approvals.Filters, sort: str) -> dict[str,
             "tick_form": TickForm(), "now": utcnow(), "count": len(pending) + len(tasks)}
 
 
+def waiting_count(actor: Principal) -> int:
+    """What the inbox counts and the top bar's badge shows: decisions plus checklist tasks."""
+    return approvals.count_actionable(actor) + len(checklists.open_tasks(actor))
+
+
+def _refreshed(message: str = "", level: str = "success", *, count: bool = True) -> str:
+    """Out-of-band parts of an htmx answer: the page's count, the top bar's badge and the
+    status line (an aria-live region) saying what just happened."""
+    return render_template("inbox/_oob.html", count=waiting_count(current_principal()),
+                           message=message, level=level, page_count=count)
+
+
 @bp.app_context_processor
 def inbox_badge() -> dict[str, Any]:
     """`nav_badges` for base.html: how many items wait in the signed-in officer's inbox."""
@@ -65,8 +78,7 @@ def inbox_badge() -> dict[str, Any]:
     def badges() -> dict[str, int]:
         if not current_user.is_authenticated or not current_user.has_role(*DECIDERS):
             return {}
-        actor = current_principal()
-        return {"inbox.index": approvals.count_actionable(actor) + len(checklists.open_tasks(actor))}
+        return {"inbox.index": waiting_count(current_principal())}
 
     return {"nav_badges": badges}
 
@@ -87,23 +99,7 @@ def approval_page(approval_id: Any) -> str:
     actor = current_principal()
     approval = approvals.get_approval(actor, str(approval_id))
     return render_template("inbox/approval.html", approval=approval, form=decision_form(approval),
-                           **_request_context(actor, approval))
-
-
-def _request_context(actor: Principal, approval: ApprovalRequest) -> dict[str, Any]:
-    runner = db.session.get(Runner, approval.runner_id) if approval.runner_id else None
-    return {
-        "runner": runner,
-        "customer": db.session.get(Customer, runner.customer_id) if runner and runner.customer_id else None,
-        "flow": db.session.get(Flow, approval.flow_id) if approval.flow_id else None,
-        "store_fields": approvals.store_fields(approval),
-        "documents": documents.list_documents(actor, runner.id) if runner else [],
-        "checklists": list(db.session.scalars(select(Checklist).where(Checklist.runner_id == runner.id)
-                                              .order_by(Checklist.created_at))) if runner else [],
-        "cannot": approvals.why_not(actor, approval), "now": utcnow(), "tick_form": TickForm(),
-        "verify_form": VerifyForm(), "reupload_form": ReuploadForm(),
-        "previewable": documents.PREVIEWABLE,
-    }
+                           **request_context(actor, approval))
 
 
 @bp.post("/approvals/<uuid:approval_id>/decide", endpoint="decide")
@@ -112,13 +108,14 @@ def decide(approval_id: Any) -> Response | str | tuple[str, int]:
     actor = current_principal()
     approval = approvals.get_approval(actor, str(approval_id))
     form = decision_form(approval)
+    before = (approval.current_level, str(approval.level.get("name")))
     error = None
     if not form.validate_on_submit():
         error = "Choose approve or reject." if form.decision.errors else "The form expired; reload the page."
     else:
         try:
-            approvals.decide(actor, approval.id, decision=form.decision.data, comment=form.comment.data or "",
-                             version=form.version.data)
+            approval = approvals.decide(actor, approval.id, decision=form.decision.data,
+                                        comment=form.comment.data or "", version=form.version.data)
         except ValidationFailed as failure:
             form.comment.errors = [e.message for e in failure.errors] or [failure.message]
             error = failure.message
@@ -126,23 +123,37 @@ def decide(approval_id: Any) -> Response | str | tuple[str, int]:
             error = failure.message
     if is_partial_request():
         if error is None:
-            # The decided card leaves the list; the count is refreshed out of band.
-            count = approvals.count_actionable(actor) + len(checklists.open_tasks(actor))
-            return htmx_response(render_template("inbox/_count.html", count=count, oob=True))
+            # The decided card leaves the list (an empty main answer); the count, the top bar's
+            # badge and the status line saying what was decided are swapped in out of band.
+            message, level = _decided(before, approval, form.decision.data)
+            return htmx_response(_refreshed(message, level))
         db.session.expire_all()
         approval = approvals.get_approval(actor, approval.id)
         return render_template("inbox/_approval_card.html", approval=approval, form=form, error=error,
                                runner=db.session.get(Runner, approval.runner_id) if approval.runner_id
                                else None, now=utcnow())
     if error is None:
-        verb = "Approved" if form.decision.data == "approve" else "Rejected"
-        flash(f"{verb}: {approval.title}.", "success")
+        flash(*_decided(before, approval, form.decision.data))
         return redirect(url_for("inbox.index"))
     flash(error, "danger")
     db.session.expire_all()
     approval = approvals.get_approval(actor, approval.id)
     return render_template("inbox/approval.html", approval=approval, form=form,
-                           **_request_context(actor, approval)), 422
+                           **request_context(actor, approval)), 422
+
+
+def _decided(before: tuple[int, str], after: ApprovalRequest, decision: str) -> tuple[str, str]:
+    """What a decision did, said for the decider: settled the request, or one level of several.
+    `before`: the number and name of the level decided, read before deciding."""
+    title = f"“{after.title}”"
+    if after.status == "pending":
+        then = ("it needs more approvals at this level" if after.current_level == before[0]
+                else f"level {after.level.get('name')} decides next")
+        return f"Approved level {before[1]} of {title}; {then}.", "success"
+    message = f"{approvals.verb_of(decision).capitalize()} {title}."
+    if after.extra.get("outcome_error"):
+        return f"{message} The runner did not move on: {after.extra['outcome_error']}", "warning"
+    return message, "success"
 
 
 @bp.post("/checklists/<uuid:checklist_id>/items/<key>", endpoint="tick")
@@ -160,8 +171,13 @@ def tick(checklist_id: Any, key: str) -> Response | str:
         db.session.expire_all()
         checklist = checklists.get_checklist(actor, str(checklist_id))
     if is_partial_request():
-        return render_template("inbox/_checklist.html", checklist=checklist, tick_form=TickForm(),
-                               error=error, actor_roles=actor.roles)
+        in_inbox = request.form.get("in_inbox") == "1"
+        part = render_template("inbox/_checklist.html", checklist=checklist, tick_form=TickForm(),
+                               error=error, actor_roles=actor.roles, in_inbox=in_inbox)
+        if error is None and checklist.status == "completed":
+            # The last required tick completed it and moved the runner on: say so, and recount.
+            part += _refreshed(f"“{checklist.title}” is complete; the runner moved on.", count=in_inbox)
+        return part
     if error:
         flash(error, "danger")
     return redirect(request.referrer or url_for("inbox.index"))
@@ -191,9 +207,18 @@ def verify(document_id: Any) -> Response:
 def reupload(document_id: Any) -> Response:
     form = ReuploadForm()
     if form.validate_on_submit():
-        document = documents.request_reupload(current_principal(), str(document_id),
-                                              note=form.note.data or "")
-        flash(f"Asked the customer for {document.label} again.", "success")
+        actor = current_principal()
+        document = documents.get_document(actor, str(document_id))
+        runner = db.session.get(Runner, document.runner_id) if document.runner_id else None
+        left = documents.reupload_node(runner)  # read before: the re-upload moves the runner on
+        review = left is not None and db.session.scalar(select(ApprovalRequest.id).where(
+            ApprovalRequest.runner_id == document.runner_id, ApprovalRequest.node == left,
+            ApprovalRequest.status == "pending").limit(1))
+        documents.request_reupload(actor, document.id, note=form.note.data or "")
+        moved = (" The approval request was withdrawn: the runner went back to the customer's upload "
+                 "step, and the review starts afresh once they upload." if review else
+                 " The runner went back to the customer's upload step." if left else "")
+        flash(f"Asked the customer for {document.label} again.{moved}", "success")
     else:
         flash("Say what the customer should fix.", "danger")
     return redirect(request.referrer or url_for("inbox.index"))

@@ -1,0 +1,131 @@
+"""What the request page shows around an approval: labelled application fields, the customer, what a
+re-upload would do, and the request that replaced a withdrawn one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApprovalRequest, Checklist, Customer, DesignVersion, Flow, Runner, Store
+from app.models.base import utcnow
+from app.services import approvals, documents
+from app.services.principal import Principal
+from app.web.inbox.forms import ReuploadForm, TickForm, VerifyForm
+
+# Store keys that hold a person's name, best first: a customer record often has none (onboarding
+# customers sign in with a mobile number), while their application form asked for it.
+NAME_KEYS = ("full_name", "name", "customer_name", "applicant_name")
+
+
+def request_context(actor: Principal, approval: ApprovalRequest) -> dict[str, Any]:
+    runner = db.session.get(Runner, approval.runner_id) if approval.runner_id else None
+    store = _store_of(runner)
+    customer = db.session.get(Customer, runner.customer_id) if runner and runner.customer_id else None
+    pending = approval.status == "pending"
+    return {
+        "runner": runner,
+        "customer": customer,
+        "customer_line": customer_line(customer, approval, store),
+        "flow": db.session.get(Flow, approval.flow_id) if approval.flow_id else None,
+        "field_rows": field_rows(approval, runner),
+        "documents": documents.list_documents(actor, runner.id) if runner else [],
+        # Verify / re-upload act on this request's review: only while it can still be decided.
+        "document_actions": pending and actor.has_role("admin", "credit_officer"),
+        "reupload_withdraws": pending and approval.node is not None
+        and documents.reupload_node(runner) == approval.node,
+        "successor": None if pending else approvals.successor(actor, approval),
+        "checklists": list(db.session.scalars(select(Checklist).where(Checklist.runner_id == runner.id)
+                                              .order_by(Checklist.created_at))) if runner else [],
+        "cannot": approvals.why_not(actor, approval), "now": utcnow(), "tick_form": TickForm(),
+        "verify_form": VerifyForm(), "reupload_form": ReuploadForm(),
+        "previewable": documents.PREVIEWABLE,
+    }
+
+
+def _store_of(runner: Runner | None) -> Mapping[str, Any]:
+    store = db.session.get(Store, runner.store_id) if runner is not None else None
+    return store.data if store is not None and isinstance(store.data, Mapping) else {}
+
+
+# ---- application fields -------------------------------------------------------------------------
+
+def field_rows(approval: ApprovalRequest, runner: Runner | None) -> list[tuple[str, str, Any]]:
+    """(label, path, value) of each configured store field: the title the flow's form gave the
+    field, else its last path segment made readable (`monthly_income` -> "Monthly income")."""
+    values = approvals.store_fields(approval)
+    if not values:
+        return []
+    version = db.session.get(DesignVersion, runner.design_id) if runner is not None else None
+    titles = schema_titles(version.document if version is not None else {})
+    rows = []
+    for path, value in values:
+        bare = path.removeprefix("store.")
+        rows.append((titles.get(bare) or humanise(bare), path, value))
+    return rows
+
+
+def schema_titles(document: Mapping[str, Any]) -> dict[str, str]:
+    """Store path -> title, from every node that stores its data (`store_as`) under a JSON schema."""
+    titles: dict[str, str] = {}
+    for node in document.get("nodes") or []:
+        config = node.get("config") if isinstance(node, Mapping) else None
+        if not isinstance(config, Mapping):
+            continue
+        prefix, schema = config.get("store_as"), config.get("schema")
+        if isinstance(prefix, str) and prefix and isinstance(schema, Mapping):
+            _collect(schema, prefix, titles)
+    return titles
+
+
+def _collect(schema: Mapping[str, Any], path: str, titles: dict[str, str]) -> None:
+    properties = schema.get("properties")
+    for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
+        if not isinstance(prop, Mapping):
+            continue
+        sub = f"{path}.{name}"
+        if isinstance(prop.get("title"), str) and prop["title"].strip():
+            titles.setdefault(sub, prop["title"].strip())  # the first node asking for it wins
+        _collect(prop, sub, titles)
+
+
+def humanise(path: str) -> str:
+    last = path.rsplit(".", 1)[-1].replace("_", " ").replace("-", " ").strip()
+    return last[:1].upper() + last[1:] if last else path
+
+
+# ---- the customer -------------------------------------------------------------------------------
+
+def customer_line(customer: Customer | None, approval: ApprovalRequest, store: Mapping[str, Any]) -> str:
+    """"Priya Sharma · +919876500001": the customer's name (their record's, else the one their
+    application gave) and how to reach them, leaving out what is unknown."""
+    if customer is None:
+        return ""
+    parts = [customer.name or name_in_store(approval, store), customer.mobile, customer.email]
+    return " · ".join(p for p in parts if p)
+
+
+def name_in_store(approval: ApprovalRequest, store: Mapping[str, Any]) -> str | None:
+    """A name the application holds: a configured field named like one first, then the store's
+    own keys (top level, then one level down, e.g. `applicant.full_name`)."""
+    for path in approval.fields or []:
+        if path.rsplit(".", 1)[-1] in NAME_KEYS:
+            value = _at(store, path.removeprefix("store."))
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    for key in NAME_KEYS:
+        for scope in (store, *(v for v in store.values() if isinstance(v, Mapping))):
+            value = scope.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def _at(data: Mapping[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)  # type: ignore[assignment]
+    return data
