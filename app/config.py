@@ -9,6 +9,16 @@ from typing import Any
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105  the sentinel production refuses
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DEFAULT_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # per file
+# Any request body but an upload's (JSON, forms): read no more than this. Upload endpoints raise
+# their own request's limit from the per-file limit (`request_limit`), so a large body is read only
+# where files are expected.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# The files one API upload request is sized for. An onboarding step sets its own limit from the
+# files it asks for.
+FILES_PER_REQUEST = 5
+# Room for the form's other fields and the multipart framing, on top of the files.
+FORM_ALLOWANCE = 1024 * 1024
 
 
 class ConfigError(RuntimeError):
@@ -54,6 +64,8 @@ class Settings:
         default_factory=lambda: os.environ.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS", ""))
     inline_ticker: bool = field(default_factory=lambda: _bool("FLOWDESK_INLINE_TICKER", False))
     secrets_keys: str = field(default_factory=lambda: os.environ.get("FLOWDESK_SECRETS_KEYS", ""))
+    upload_max_bytes: int = field(
+        default_factory=lambda: _int("FLOWDESK_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
     secure_cookies: bool | None = field(
         default_factory=lambda: _bool("SECURE_COOKIES", False) if "SECURE_COOKIES" in os.environ
         else None
@@ -110,7 +122,8 @@ class Settings:
             "SESSION_PROTECTION": "strong",
             "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
             "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, so long forms don't expire
-            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+            "FLOWDESK_UPLOAD_MAX_BYTES": self.upload_max_bytes,
+            "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         }
 
 
@@ -135,6 +148,22 @@ def _check_secrets_keys(raw: str) -> None:
             # Never echo the key: the message ends up in logs and crash reports.
             raise ConfigError(f"FLOWDESK_SECRETS_KEYS key #{position} is not a Fernet key (32 bytes, "
                               f"url-safe base64). {_KEY_HOWTO}") from None
+
+
+def request_limit(per_file: int, files: int = FILES_PER_REQUEST) -> int:
+    """The largest body an upload request may send: `files` files of up to `per_file` bytes each,
+    plus the form. Upload endpoints set it as their request's `max_content_length`, so a file the
+    documents service would accept is never refused (413) for arriving with the others."""
+    return per_file * max(files, 1) + FORM_ALLOWANCE
+
+
+def describe_size(size: int) -> str:
+    """A byte count for people, rounded down (a limit must not be overstated): 10 MB, 1.5 MB, 500 KB."""
+    if size >= 1024 * 1024:
+        return f"{int(size * 10 / (1024 * 1024)) / 10:g} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} bytes"
 
 
 def engine_options(url: str) -> dict[str, Any]:

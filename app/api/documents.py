@@ -12,6 +12,7 @@ from app.api import v1
 from app.api.auth import principal
 from app.api.idempotency import idempotent
 from app.api.schemas import BaseSchema, IdempotentSchema
+from app.config import request_limit
 from app.models import Document
 from app.services import documents
 from app.services.documents import FileContent
@@ -119,6 +120,8 @@ def get_storage_document(document_id: UUID) -> Document:
 @v1.doc(requestBody=UPLOAD_BODY)
 @v1.response(201, DocumentSchema)
 def add_files_to_document(document_id: UUID) -> Document:
+    # Set before the body is read: only upload requests may be larger than MAX_BODY_BYTES.
+    request.max_content_length = request_limit(documents.max_bytes())
     uploads = request.files.getlist("files") or request.files.getlist("file")
     if not uploads:
         raise ValidationFailed("No file.", [FieldError("files", "Send files as multipart/form-data.")])

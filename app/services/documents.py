@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.utils import secure_filename
 
+from app.config import describe_size
 from app.engine import effects as fx
 from app.extensions import db
 from app.models import Document, DocumentFile, Runner
@@ -195,7 +196,7 @@ def add_file(actor: Principal, document_id: str, *, filename: str, data: bytes,
         raise ValidationFailed("Empty file.", [FieldError("file", "Choose a file to upload.")])
     if len(data) > max_bytes():
         raise ValidationFailed("File too large.", [FieldError(
-            "file", f"At most {max_bytes() // (1024 * 1024)} MB.")])
+            "file", f"At most {describe_size(max_bytes())}.")])
     content_type = sniff(data)
     file_id = new_id()
     key = f"{document.company_id}/{document.id}/{file_id}"

@@ -25,4 +25,4 @@ def register_onboarding(app: Flask) -> None:
         app.register_blueprint(outbox_bp)
 
 
-from app.web.onboarding import outbox, views  # noqa: E402, F401  routes attach to the blueprints
+from app.web.onboarding import context, outbox, sign_in, views  # noqa: E402, F401  routes attach to the blueprints

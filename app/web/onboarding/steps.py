@@ -81,3 +81,14 @@ def headline(runner: Runner) -> tuple[str, str]:
     if runner.status == "cancelled":
         return "Closed", "This application was closed. Contact us if you think this is a mistake."
     return "We hit a problem", "Something went wrong on our side. Our team has been told and will follow up."
+
+
+def leaving_note(runner: Runner) -> str:
+    """The line beside "Sign out": whether there is anything to come back for."""
+    if runner.status == "succeeded":
+        return "Your application is complete: nothing more is needed from you."
+    if runner.status == "cancelled":
+        return "This application is closed: nothing more is needed from you."
+    if runner.status == "failed":
+        return "Nothing more is needed from you for now: our team will follow up."
+    return "You can leave and come back later: sign in again to continue."

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from app.config import describe_size, request_limit
 from app.extensions import db
 from app.models import Document, Runner
 from app.services import documents
@@ -31,8 +32,36 @@ class UploadRefused(Exception):
 
 
 def help_text() -> str:
-    return (f"PDF, image (JPEG, PNG, WebP), Word or Excel file, up to "
-            f"{documents.max_bytes() // (1024 * 1024)} MB.")
+    return f"PDF, image (JPEG, PNG, WebP), Word or Excel file, up to {describe_size(documents.max_bytes())}."
+
+
+def picker_context() -> dict[str, Any]:
+    """What the pages' file pickers show and check before sending (static/js/onboarding.js): the
+    browser refuses an oversized file at once, so nothing typed on the page is lost to a 413."""
+    limit = documents.max_bytes()
+    return {"accept": ACCEPT, "upload_help": help_text(), "max_bytes": limit,
+            "file_too_large": f"This file is larger than {describe_size(limit)}, the most we accept. "
+                              "Choose a smaller file."}
+
+
+def too_large_message() -> str:
+    """For a request refused unread (413): nothing of it was kept, so the customer chooses again."""
+    return (f"A file you chose is larger than {describe_size(documents.max_bytes())}, the most we "
+            "accept. Nothing was saved: please choose a smaller file and try again.")
+
+
+def file_count(element: dict[str, Any] | None) -> int:
+    """How many files the step's page can post: one per document it asks for, one per file field."""
+    if element is None:
+        return 0
+    config = element.get("config") or {}
+    documents_asked = (config.get("documents") or []) if element.get("type") == "document" else []
+    return len(documents_asked) + len(schema_form.file_fields(config.get("schema")))
+
+
+def step_request_limit(element: dict[str, Any] | None) -> int:
+    """The request size the step's page needs: every file at the per-file limit, plus the form."""
+    return request_limit(documents.max_bytes(), file_count(element))
 
 
 def document_for(actor: Principal, runner: Runner, node: str, doc_type: str) -> Document:
