@@ -40,6 +40,8 @@ class FlowUpdateSchema(BaseSchema):
     name = fields.String(validate=NAME)
     description = fields.String(validate=DESCRIPTION)
     tags = TAGS
+    customer_onboarding = fields.Boolean(metadata={
+        "description": "Open the flow to customers (true) or make it staff-only (false)"})
 
 
 class DesignSchema(AuditedSchema):

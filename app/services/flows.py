@@ -124,7 +124,8 @@ def get_flow(actor: Principal, flow_id: str) -> Flow:
 
 
 def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
-                description: str | None = None, tags: Iterable[str] | None = None) -> Flow:
+                description: str | None = None, tags: Iterable[str] | None = None,
+                customer_onboarding: bool | None = None) -> Flow:
     """Change the given fields; the slug is fixed, subflow nodes may name the flow by it. A name
     another of the company's flows has is a Conflict on `name`."""
     _require_admin(actor)
@@ -136,6 +137,8 @@ def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
         flow.description = description
     if tags is not None:
         flow.tags = list(tags)
+    if customer_onboarding is not None:
+        _switch_onboarding(actor, flow, customer_onboarding)
     flow.updated_by = actor.id
     db.session.commit()
     return flow
@@ -146,13 +149,20 @@ def set_customer_onboarding(actor: Principal, flow_id: str, *, open_: bool) -> F
     customers already started carry on either way; closing only stops new ones."""
     _require_admin(actor)
     flow = _flow(actor, flow_id)
-    if flow.customer_onboarding != open_:
-        flow.customer_onboarding = open_
+    if _switch_onboarding(actor, flow, open_):
         flow.updated_by = actor.id
-        record_audit(actor, "flow.onboarding_opened" if open_ else "flow.onboarding_closed", "flow",
-                     flow.id, {"slug": flow.slug})
         db.session.commit()
     return flow
+
+
+def _switch_onboarding(actor: Principal, flow: Flow, open_: bool) -> bool:
+    """Set the flag and audit a change (no commit); False when it already was so."""
+    if flow.customer_onboarding == open_:
+        return False
+    flow.customer_onboarding = open_
+    record_audit(actor, "flow.onboarding_opened" if open_ else "flow.onboarding_closed", "flow",
+                 flow.id, {"slug": flow.slug})
+    return True
 
 
 # --- designs --------------------------------------------------------------------------------------

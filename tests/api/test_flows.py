@@ -7,6 +7,7 @@ import json
 
 from app.extensions import db
 from app.models import Runner, Store
+from app.services import runners
 from app.services.principal import Principal
 from tests.api.conftest import (
     BROKEN,
@@ -79,6 +80,19 @@ def test_get_list_and_update_flow(client, admin, make_flow):
     updated = response.get_json()
     assert (updated["name"], updated["description"], updated["tags"]) == ("Gold loan", "new", ["a"])
     assert updated["updated_at"] is not None
+
+
+def test_a_flow_is_opened_to_customers_through_update_flow(client, admin, make_flow):
+    flow = make_flow("Gold loan")
+    assert flow["customer_onboarding"] is False  # staff-only until an admin opens it
+    opened = client.put(f"/v1/rego/flows/{flow['id']}/", headers=admin,
+                        json={"customer_onboarding": True}).get_json()
+    assert opened["customer_onboarding"] is True and opened["name"] == "Gold loan"
+    assert runners.open_to_customers(flow["id"])
+    bad = client.put(f"/v1/rego/flows/{flow['id']}/", headers=admin, json={"customer_onboarding": "maybe"})
+    assert bad.status_code == 422
+    again = client.get(f"/v1/rego/flows/{flow['id']}/", headers=admin).get_json()
+    assert again["customer_onboarding"] is True
 
 
 # --- designs --------------------------------------------------------------------------------------
