@@ -29,9 +29,10 @@ def test_token_form_errors_are_shown(client, auth, make_user):
     admin = make_user(roles=("admin",))
     auth.login(admin.email)
     page = client.get("/settings/tokens").get_data(as_text=True)
+    assert "checked" not in page.split('name="roles"', 1)[1].split("</ul>", 1)[0]  # no role pre-ticked
     html = client.post("/settings/tokens", data={"csrf_token": csrf_from(page), "name": ""}
                        ).get_data(as_text=True)
-    assert "This field is required." in html
+    assert "This field is required." in html and "Choose at least one role." in html
 
 
 def test_tokens_of_one_company_are_invisible_to_another(make_company, make_user, make_token):

@@ -2,7 +2,9 @@
 // 1. A field checked on change by htmx gets a fresh error list; the field around it (red border,
 //    aria-invalid) must follow that list, or a corrected field stays marked wrong.
 // 2. A file over the per-file limit is refused here, before it is sent: sent, it could make the
-//    whole request too large, and everything typed on the page would be lost with it.
+//    whole request too large, and everything typed on the page would be lost with it. The refusal
+//    holds the next Continue once, so an optional document is never skipped without the customer
+//    seeing that their file was not taken.
 (function () {
   "use strict";
 
@@ -50,8 +52,10 @@
     if (tooLarge(input)) {
       showOnly(input, input.dataset.tooLarge);
       input.value = "";  // not sent with the form; the customer chooses again
+      input.dataset.refused = "1";
     } else if (input.files && input.files.length) {
       showOnly(input, "");
+      delete input.dataset.refused;
     }
   });
 
@@ -60,10 +64,18 @@
     if (!form.closest || !form.closest(".onboarding")) return;
     var first = null;
     form.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
-      if (!tooLarge(input)) return;
-      showOnly(input, input.dataset.tooLarge);
-      input.value = "";
-      first = first || input;
+      if (tooLarge(input)) {
+        showOnly(input, input.dataset.tooLarge);
+        input.value = "";
+        input.dataset.refused = "1";
+        first = first || input;
+      } else if (input.dataset.refused && !(input.files && input.files.length)) {
+        // Said once: a second Continue goes on without this file (the server still asks for a
+        // required one).
+        showOnly(input, input.dataset.notKept);
+        delete input.dataset.refused;
+        first = first || input;
+      }
     });
     if (first) {
       event.preventDefault();

@@ -109,6 +109,11 @@ def test_an_oversized_file_is_refused_before_it_is_sent(app: Flask, customer_pag
     expect(page.locator("#doc-pan_card-errors")).to_have_text(
         "This file is larger than 2 KB, the most we accept. Choose a smaller file.")
     assert pan.evaluate("el => el.files.length") == 0 and _state(page, "#doc-pan_card")[:2] == (True, "true")
+    page.get_by_role("button", name="Continue").click()  # held once: the file was not taken
+    expect(page.locator("#doc-pan_card-errors")).to_have_text(
+        "The file you chose was too large and was not kept. Choose a smaller file, or press "
+        "Continue again to go on without it.")
+    assert posts == []
     page.get_by_role("button", name="Continue").click()  # nothing chosen now: the server says so
     expect(page.locator("#doc-pan_card-errors")).to_have_text("Choose a file to upload.")
 

@@ -41,7 +41,9 @@ def picker_context() -> dict[str, Any]:
     limit = documents.max_bytes()
     return {"accept": ACCEPT, "upload_help": help_text(), "max_bytes": limit,
             "file_too_large": f"This file is larger than {describe_size(limit)}, the most we accept. "
-                              "Choose a smaller file."}
+                              "Choose a smaller file.",
+            "file_not_kept": "The file you chose was too large and was not kept. Choose a smaller "
+                             "file, or press Continue again to go on without it."}
 
 
 def too_large_message() -> str:

@@ -25,7 +25,8 @@ class TokenForm(FlaskForm):
                        description="What will use this token, e.g. 'LOS integration'.")
     roles = SelectMultipleField(
         "Roles", choices=[SelectChoice(r.value, r.value.replace("_", " ").title()) for r in Role],
-        default=[Role.ADMIN.value], validators=[DataRequired()],
+        # Nothing pre-ticked: a ticked Admin stayed on when someone meant a narrower token.
+        validators=[DataRequired("Choose at least one role.")],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
     )
     submit = SubmitField("Create token")
