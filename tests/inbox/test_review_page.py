@@ -24,7 +24,12 @@ DETAILS = {
     "config": {"store_as": "applicant", "schema": {"type": "object", "properties": {
         "full_name": {"type": "string", "title": "Full name"},
         "monthly_income": {"type": "number"},
-        "address": {"type": "object", "properties": {"city": {"type": "string", "title": "City"}}}}}},
+        "employment": {"type": "string", "title": "Employment", "enum": ["salaried", "self_employed"],
+                       "enumNames": ["Salaried", "Self-employed"]},
+        "address": {"type": "object", "properties": {
+            "city": {"type": "string", "title": "City"},
+            "state": {"type": "string", "title": "State", "oneOf": [
+                {"const": "MAHARASHTRA", "title": "Maharashtra"}, {"const": "GOA", "title": "Goa"}]}}}}}},
     "edges": [{"action": "submit", "type": "goto", "target_node": "NEXT"}],
 }
 
@@ -38,12 +43,14 @@ def test_fields_are_labelled_from_the_form_titles_and_the_customer_is_named(
         client, auth, team: Team, make_flow, start):
     node = copy.deepcopy(APPROVAL)
     node["config"]["metadata"]["fields"] = ["applicant.full_name", "applicant.monthly_income",
-                                            "store.applicant.address.city"]
+                                            "store.applicant.address.city", "applicant.employment",
+                                            "applicant.address.state"]
     customer = Customer(company_id=team.company.id, mobile="+919876500001")  # no name on record
     db.session.add(customer)
     db.session.commit()
     runner = start(make_flow(chain(node, DETAILS)), {"amount": 1000, "applicant": {
-        "full_name": "Priya Sharma", "monthly_income": 85000, "address": {"city": "Pune"}}},
+        "full_name": "Priya Sharma", "monthly_income": 85000, "employment": "self_employed",
+        "address": {"city": "Pune", "state": "MAHARASHTRA"}}},
         customer_id=customer.id)
     request = approvals.get_by_resource(team.maker, "runner", runner.id)
     auth.login(team.officers[0].email)
@@ -52,6 +59,8 @@ def test_fields_are_labelled_from_the_form_titles_and_the_customer_is_named(
     assert "Full name Priya Sharma" in text  # the form's title
     assert "Monthly income 85000" in text  # no title: the last segment, readable
     assert "City Pune" in text  # a nested property's title, asked with a `store.` prefix
+    assert "Employment Self-employed" in text and "self_employed" not in text  # enum + enumNames
+    assert "State Maharashtra" in text and "MAHARASHTRA" not in text  # oneOf const/title
     assert ">applicant.full_name<" not in page
     assert "Customer Priya Sharma · +919876500001" in text  # the application's name, no dash
     assert '<dl class="facts">' in page

@@ -4,14 +4,15 @@ re-upload would do, and the request that replaced a withdrawn one."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApprovalRequest, Checklist, Customer, DesignVersion, Flow, Runner, Store
+from app.models import ApprovalRequest, Checklist, Customer, Flow, Runner, Store
 from app.models.base import utcnow
-from app.services import approvals, documents
+from app.services import approvals, documents, runtime
 from app.services.principal import Principal
 from app.web.inbox.forms import ReuploadForm, TickForm, VerifyForm
 
@@ -54,41 +55,68 @@ def _store_of(runner: Runner | None) -> Mapping[str, Any]:
 
 def field_rows(approval: ApprovalRequest, runner: Runner | None) -> list[tuple[str, str, Any]]:
     """(label, path, value) of each configured store field: the title the flow's form gave the
-    field, else its last path segment made readable (`monthly_income` -> "Monthly income")."""
+    field, else its last path segment made readable (`monthly_income` -> "Monthly income"); a
+    value the form offered as a choice is shown by its label ("MAHARASHTRA" -> "Maharashtra")."""
     values = approvals.store_fields(approval)
     if not values:
         return []
-    version = db.session.get(DesignVersion, runner.design_id) if runner is not None else None
-    titles = schema_titles(version.document if version is not None else {})
+    document = runtime.design_for(runner.design_id).raw if runner is not None else {}
+    labels = schema_labels(document)
     rows = []
     for path, value in values:
         bare = path.removeprefix("store.")
-        rows.append((titles.get(bare) or humanise(bare), path, value))
+        choices = labels.choices.get(bare, {})
+        shown = choices.get(value, value) if isinstance(value, str | int) else value
+        rows.append((labels.titles.get(bare) or humanise(bare), path, shown))
     return rows
 
 
-def schema_titles(document: Mapping[str, Any]) -> dict[str, str]:
-    """Store path -> title, from every node that stores its data (`store_as`) under a JSON schema."""
-    titles: dict[str, str] = {}
+@dataclass
+class SchemaLabels:
+    titles: dict[str, str] = field(default_factory=dict)  # store path -> the field's title
+    choices: dict[str, dict[Any, str]] = field(default_factory=dict)  # store path -> value -> label
+
+
+def schema_labels(document: Mapping[str, Any]) -> SchemaLabels:
+    """Titles and choice labels by store path, from every node that stores its data (`store_as`)
+    under a JSON schema."""
+    labels = SchemaLabels()
     for node in document.get("nodes") or []:
         config = node.get("config") if isinstance(node, Mapping) else None
         if not isinstance(config, Mapping):
             continue
         prefix, schema = config.get("store_as"), config.get("schema")
         if isinstance(prefix, str) and prefix and isinstance(schema, Mapping):
-            _collect(schema, prefix, titles)
-    return titles
+            _collect(schema, prefix, labels)
+    return labels
 
 
-def _collect(schema: Mapping[str, Any], path: str, titles: dict[str, str]) -> None:
+def _collect(schema: Mapping[str, Any], path: str, labels: SchemaLabels) -> None:
     properties = schema.get("properties")
     for name, prop in (properties.items() if isinstance(properties, Mapping) else ()):
         if not isinstance(prop, Mapping):
             continue
         sub = f"{path}.{name}"
         if isinstance(prop.get("title"), str) and prop["title"].strip():
-            titles.setdefault(sub, prop["title"].strip())  # the first node asking for it wins
-        _collect(prop, sub, titles)
+            labels.titles.setdefault(sub, prop["title"].strip())  # the first node asking for it wins
+        choices = _choices(prop)
+        if choices:
+            labels.choices.setdefault(sub, choices)
+        _collect(prop, sub, labels)
+
+
+def _choices(prop: Mapping[str, Any]) -> dict[Any, str]:
+    """value -> label of a field offered as choices: `enum` with `enumNames`, or `oneOf` of
+    `{"const", "title"}` (the two ways onboarding forms name their options)."""
+    enum, names = prop.get("enum"), prop.get("enumNames")
+    if isinstance(enum, list) and isinstance(names, list) and len(enum) == len(names):
+        return {value: str(label) for value, label in zip(enum, names, strict=True)
+                if isinstance(value, str | int)}
+    options = prop.get("oneOf")
+    if isinstance(options, list):
+        return {o["const"]: str(o["title"]) for o in options if isinstance(o, Mapping)
+                and isinstance(o.get("const"), str | int) and isinstance(o.get("title"), str)}
+    return {}
 
 
 def humanise(path: str) -> str:
