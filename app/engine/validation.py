@@ -106,6 +106,20 @@ def _edges(raw_node: dict[str, Any], names: set[str], accepts: bool, col: Collec
     return edges
 
 
+def _dead_edges(by_action: dict[str, list[Edge]], col: Collector) -> None:
+    """The first edge for an action whose condition holds is taken (`Run.choose`): any edge after
+    one with no condition can never be."""
+    for action, edges in by_action.items():
+        catch_all = next((e for e in edges if e.condition is None), None)
+        for edge in edges:
+            if catch_all is not None and edge.index > catch_all.index:
+                col.edge = edge.index
+                what = "the automatic way out" if action == AUTO else f"action '{action}'"
+                col.add("dead_edge", f"never taken: edge {catch_all.index} takes {what} first, "
+                        "with no condition; give that edge a condition or remove this one", "type")
+    col.edge = None
+
+
 def _node(raw: dict[str, Any], names: set[str], col: Collector) -> Node | None:
     node_type = NODE_TYPES.get(raw["type"])
     if node_type is None:
@@ -138,6 +152,8 @@ def _node(raw: dict[str, Any], names: set[str], col: Collector) -> Node | None:
     for edge in edges:
         if edge.type != "fallback":
             by_action.setdefault(edge.action, []).append(edge)
+    if node_type.name != "parallel":  # a parallel takes every automatic edge whose condition holds
+        _dead_edges(by_action, col)
     return Node(
         name=raw["name"], type=node_type, stage=raw.get("stage"), config=config,
         compiled=compiled,

@@ -128,7 +128,8 @@ def _statement(actor: Principal, where: AuditFilter) -> Select[Any]:
     if where.action:
         statement = statement.where(AuditEntry.action == where.action)
     if where.actor:
-        statement = statement.where((AuditEntry.actor_name == where.actor)
+        # Part of a name, in any case ("priya" finds "Priya Officer"), or an exact id.
+        statement = statement.where(AuditEntry.actor_name.icontains(where.actor, autoescape=True)
                                     | (AuditEntry.actor_id == where.actor))
     if where.target_type:
         statement = statement.where(AuditEntry.target_type == where.target_type)

@@ -37,6 +37,17 @@ def test_edge_to_missing_node_has_edge_index() -> None:
     assert "nowhere" in problem.message
 
 
+def test_an_edge_after_an_unconditional_one_for_the_same_action_is_dead() -> None:
+    raw = design(node("ask", "form", goto("end", "submit"), goto("end", "submit"),
+                      goto("end", "cancel"), permissions=OPEN))
+    [problem] = only(raw, "dead_edge")
+    assert (problem.node, problem.edge) == ("ask", 1)
+    assert "edge 0 takes action 'submit' first, with no condition" in problem.message
+    # A condition before the catch-all keeps both alive: the first that holds is taken.
+    guarded = design(node("c", "condition", goto("end", condition="store.a"), goto("end")))
+    assert "dead_edge" not in codes(guarded)
+
+
 def test_unreachable_node() -> None:
     raw = design(node("a", "transform", goto("end"), config={"data": {}}),
                  node("island", "transform", goto("end"), config={"data": {}}))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Customer
-from app.services import approvals, checklists, documents
+from app.services import approvals, checklists, documents, runners
 from tests.conftest import csrf_from
 from tests.inbox.conftest import APPROVAL, CHECKLIST, Team, chain
 from tests.inbox.test_documents import PNG
@@ -182,3 +182,15 @@ def test_rejections_are_audited_as_rejected(team: Team, approval_runner):
     actions = dict(db.session.execute(select(AuditEntry.target_id, AuditEntry.action).where(
         AuditEntry.target_id.in_([approved.id, rejected.id]))).all())
     assert actions == {approved.id: "approval.approved", rejected.id: "approval.rejected"}
+
+
+def test_a_request_withdrawn_by_a_cancel_says_the_runner_ended_and_keeps_its_first_level(
+        client, auth, team: Team, approval_runner):
+    runner, request = approval_runner(600000)  # two levels
+    approvals.approve(team.officer(0), request.id, comment="Income checked")
+    runners.cancel_runner(team.maker, runner.id, reason="customer withdrew")
+    auth.login(team.officers[1].email)
+    text = text_of(client.get(f"/inbox/approvals/{request.id}").get_data(as_text=True))
+    assert "The runner ended (cancelled: customer withdrew) before this request was fully decided" in text
+    assert "the 1 decision made so far is kept in the history below" in text
+    assert "A new request opens" not in text and "before anyone decided it" not in text

@@ -136,6 +136,24 @@ def test_filters_and_pages(client, auth, make_company, make_user):
     assert one.count("<code>test.many</code>") == 1 and "<code>item-07</code>" in one
 
 
+def test_the_actor_filter_finds_part_of_a_name_in_any_case_and_dates_out_of_order_say_so(
+        client, auth, make_company, make_user):
+    company = make_company()
+    admin = make_user(company, name="Ada Admin")
+    priya = make_user(company, name="Priya Officer")
+    record_audit(Principal.for_user(priya), "test.priya", "thing", "p1")
+    record_audit(None, "test.system", "thing", "s1", company_id=company.id)
+    db.session.commit()
+    auth.login(admin.email)
+    found = client.get("/settings/audit?actor=priya").get_data(as_text=True)
+    assert "<code>test.priya</code>" in found and "<code>test.system</code>" not in found
+    assert "<code>test.priya</code>" in client.get(f"/settings/audit?actor={priya.id}").get_data(as_text=True)
+    assert "Nothing recorded for this filter" in client.get("/settings/audit?actor=pri%25ya").get_data(
+        as_text=True)  # a % typed is a character, not a wildcard
+    swapped = client.get("/settings/audit?since=2026-11-20&until=2026-11-10").get_data(as_text=True)
+    assert "Until is before From: nothing could match. Swap the dates." in swapped
+
+
 def test_exports_are_attachments_filtered_safe_for_spreadsheets_and_audited(client, auth, make_company,
                                                                            make_user):
     company = make_company()

@@ -64,12 +64,15 @@ def test_retry_runs_the_failed_node_again(client, lender, sign_in):
     csrf = sign_in("credit_officer")
     assert ">Retry</button>" in client.get(f"/runners/{runner.id}").get_data(as_text=True)
     still = client.post(f"/runners/{runner.id}/retry", data={"csrf_token": csrf}, follow_redirects=True)
-    assert f"{runner.ref_id} retried: now failed." in still.get_data(as_text=True)
+    # Failed again is not good news: it is said as a warning, not in a success box.
+    page = still.get_data(as_text=True)
+    assert f'<p class="flash flash-danger">{runner.ref_id} retried: now failed.</p>' in page
 
     stores.update_runner_store(lender.admin, runner.id, {"ok": True})
     fixed = client.post(f"/runners/{runner.id}/retry", data={"csrf_token": csrf}, follow_redirects=True)
     html = fixed.get_data(as_text=True)
-    assert f"{runner.ref_id} retried: now succeeded." in html and 'id="runner-status">succeeded<' in html
+    assert f'<p class="flash flash-success">{runner.ref_id} retried: now succeeded.</p>' in html
+    assert 'id="runner-status">succeeded<' in html
     assert ">Retry</button>" not in html
     assert client.post(f"/runners/{runner.id}/retry", data={}).status_code == 400  # no CSRF token
     assert status_of(lender, runner) == "succeeded"

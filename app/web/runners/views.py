@@ -109,7 +109,8 @@ def retry(runner_id: Any) -> Response:
     runner = runners.get_runner(actor, str(runner_id))
     try:  # RetryForm carries only the CSRF token, which the app's CSRFProtect has already checked
         retried = runners.retry_runner(actor, runner.id)
-        flash(f"{runner.ref_id} retried: now {retried.status}.", "success")
+        flash(f"{runner.ref_id} retried: now {retried.status}.",
+              "danger" if retried.status == "failed" else "success")
     except (Conflict, PermissionDenied, ValidationFailed) as failure:
         flash(failure.message, "danger")
     return redirect(url_for("runners.show", runner_id=runner.id), 303)

@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from app.models import Role
 
@@ -69,6 +69,10 @@ class AuditFilterForm(FlaskForm):
     since = DateField("From", validators=[Optional()])
     until = DateField("Until (inclusive)", validators=[Optional()])
     submit = SubmitField("Filter")
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("Until is before From: nothing could match. Swap the dates.")
 
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").title()) for r in Role]
