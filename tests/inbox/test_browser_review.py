@@ -141,6 +141,9 @@ def test_inbox_decisions_and_the_completing_tick_say_what_they_did(
 
     page.locator(f"#approval-{small.id}").get_by_role("button", name="Approve").click()
     expect(status).to_have_text("Approved “Loan of 1000”.")
+    # The last card gone: the empty state shows, not an empty "Approvals" heading.
+    expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Approvals")).to_be_hidden()
     # The runner reached its checklist: a reload shows the task (and the badge counts it).
     page.reload()
     expect(badge).to_have_text("1")

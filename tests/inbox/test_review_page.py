@@ -140,7 +140,7 @@ def test_a_checklist_warns_up_front_and_confirms_only_the_completing_tick(client
         "csrf_token": csrf_from(page), "done": "1", "in_inbox": "1"}).get_data(as_text=True)
     assert "(completed)" in body and "Ticking the last required item" not in body
     assert 'id="inbox-status" hx-swap-oob="innerHTML"' in body and "“Before disbursal” is complete" in body
-    assert '<span id="inbox-count" class="count" hx-swap-oob="true">0</span>' in body
+    assert '<span id="inbox-count" class="count zero" hx-swap-oob="true">0</span>' in body
 
 
 def test_an_htmx_decision_says_what_was_decided_and_updates_the_top_bar(client, auth, team: Team,
