@@ -98,11 +98,12 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
     if not node.type.accepts_actions or slot.status != "waiting":
         raise InvalidState(f"node '{node.name}' is not waiting for an action")
     actor = event.actor
-    if actor.kind != "system" and node.type.service_decides:
-        raise PermissionDenied(f"node '{node.name}' is decided through its {node.type.name} request "
-                               f"(the inbox, or the {node.type.name}s API), not by an action")
     if not may_act(node, actor, event.action):
-        # Roles, never the actor's id: this message reaches pages and API clients as it is.
+        # Says why (the rule itself is may_act's), naming roles but never the actor's id: this
+        # message reaches pages and API clients as it is.
+        if node.type.service_decides:
+            raise PermissionDenied(f"node '{node.name}' is decided through its {node.type.name} "
+                                   f"request (the inbox, or the {node.type.name}s API), not by an action")
         roles = ", ".join(sorted(actor.roles)) or "none"
         raise PermissionDenied(f"'{event.action}' at node '{node.name}' is not permitted to "
                                f"your roles ({roles})")

@@ -26,12 +26,13 @@ def request_context(actor: Principal, approval: ApprovalRequest) -> dict[str, An
     store = _store_of(runner)
     customer = db.session.get(Customer, runner.customer_id) if runner and runner.customer_id else None
     pending = approval.status == "pending"
+    values = approvals.store_fields(approval)  # the configured fields, read once for both uses
     return {
         "runner": runner,
         "customer": customer,
-        "customer_line": customer_line(customer, approval, store),
+        "customer_line": customer_line(customer, values, store),
         "flow": db.session.get(Flow, approval.flow_id) if approval.flow_id else None,
-        "field_rows": field_rows(approval, runner),
+        "field_rows": field_rows(values, runner),
         "documents": documents.list_documents(actor, runner.id) if runner else [],
         # Verify / re-upload act on this request's review: only while it can still be decided.
         "document_actions": pending and actor.has_role("admin", "credit_officer"),
@@ -53,11 +54,10 @@ def _store_of(runner: Runner | None) -> Mapping[str, Any]:
 
 # ---- application fields -------------------------------------------------------------------------
 
-def field_rows(approval: ApprovalRequest, runner: Runner | None) -> list[tuple[str, str, Any]]:
-    """(label, path, value) of each configured store field: the title the flow's form gave the
-    field, else its last path segment made readable (`monthly_income` -> "Monthly income"); a
-    value the form offered as a choice is shown by its label ("MAHARASHTRA" -> "Maharashtra")."""
-    values = approvals.store_fields(approval)
+def field_rows(values: list[tuple[str, Any]], runner: Runner | None) -> list[tuple[str, str, Any]]:
+    """(label, path, value) of each configured store field (`approvals.store_fields`): the title the
+    flow's form gave the field, else its last path segment made readable (`monthly_income` ->
+    "Monthly income"); a value the form offered as a choice is shown by its label."""
     if not values:
         return []
     document = runtime.design_for(runner.design_id).raw if runner is not None else {}
@@ -126,34 +126,22 @@ def humanise(path: str) -> str:
 
 # ---- the customer -------------------------------------------------------------------------------
 
-def customer_line(customer: Customer | None, approval: ApprovalRequest, store: Mapping[str, Any]) -> str:
+def customer_line(customer: Customer | None, values: list[tuple[str, Any]],
+                  store: Mapping[str, Any]) -> str:
     """"Priya Sharma · +919876500001": the customer's name (their record's, else the one their
     application gave) and how to reach them, leaving out what is unknown."""
     if customer is None:
         return ""
-    parts = [customer.name or name_in_store(approval, store), customer.mobile, customer.email]
+    parts = [customer.name or name_in_store(values, store), customer.mobile, customer.email]
     return " · ".join(p for p in parts if p)
 
 
-def name_in_store(approval: ApprovalRequest, store: Mapping[str, Any]) -> str | None:
-    """A name the application holds: a configured field named like one first, then the store's
-    own keys (top level, then one level down, e.g. `applicant.full_name`)."""
-    for path in approval.fields or []:
-        if path.rsplit(".", 1)[-1] in NAME_KEYS:
-            value = _at(store, path.removeprefix("store."))
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    for key in NAME_KEYS:
-        for scope in (store, *(v for v in store.values() if isinstance(v, Mapping))):
-            value = scope.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
+def name_in_store(values: list[tuple[str, Any]], store: Mapping[str, Any]) -> str | None:
+    """A name the application holds: a configured field (path, value) named like one first, then
+    the store's own keys (top level, then one level down, e.g. `applicant.full_name`)."""
+    configured = [value for path, value in values if path.rsplit(".", 1)[-1] in NAME_KEYS]
+    scopes = (store, *(v for v in store.values() if isinstance(v, Mapping)))
+    for value in (*configured, *(scope.get(key) for key in NAME_KEYS for scope in scopes)):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return None
-
-
-def _at(data: Mapping[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(part)  # type: ignore[assignment]
-    return data

@@ -14,7 +14,7 @@ from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 from app.web.runners import bp
 from app.web.runners.start_forms import ActForm, act_form, parsed
-from app.web.runners.views import OPERATORS, _page
+from app.web.runners.views import OPERATORS, page_context
 from app.web.runners.waiting import Refusal
 
 
@@ -49,4 +49,4 @@ def _refused(actor: Principal, runner: Runner, node: str, form: ActForm, message
     """The runner page as it is now, with the message and the typed data at the node's form."""
     fresh = runners.get_runner(actor, runner.id)  # a refused submit rolled back; read it again
     refusal = Refusal(node, form, message)
-    return render_template("runners/show.html", **_page(actor, fresh, refusal=refusal)), status
+    return render_template("runners/show.html", **page_context(actor, fresh, refusal=refusal)), status

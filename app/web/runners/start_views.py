@@ -11,8 +11,7 @@ from app.services import flow_queries, runners
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.web.runners import bp
 from app.web.runners.start_forms import StartForm, parsed
-
-OPERATORS = runners.OPERATOR_ROLES  # who may start runners: one list, in the service
+from app.web.runners.views import OPERATORS
 
 
 @bp.route("/new", methods=["GET", "POST"], endpoint="new")

@@ -51,7 +51,8 @@ def index() -> str:
 @role_required(*READERS)
 def show(runner_id: Any) -> str:
     actor = current_principal()
-    return render_template("runners/show.html", **_page(actor, runners.get_runner(actor, str(runner_id))))
+    runner = runners.get_runner(actor, str(runner_id))
+    return render_template("runners/show.html", **page_context(actor, runner))
 
 
 @bp.get("/<uuid:runner_id>/live", endpoint="live")
@@ -92,8 +93,8 @@ def cancel(runner_id: Any) -> Response | tuple[str, int]:
     form = CancelForm()
     if not form.validate_on_submit():  # the app's CSRFProtect has already checked the token
         error = "Say why the runner is cancelled."
-        return render_template("runners/show.html", **_page(actor, runner, cancel_form=form,
-                                                           action_error=error)), 422
+        return render_template("runners/show.html",
+                               **page_context(actor, runner, cancel_form=form, action_error=error)), 422
     try:
         runners.cancel_runner(actor, runner.id, reason=form.reason.data.strip())
         flash(f"{runner.ref_id} cancelled.", "success")
@@ -138,8 +139,9 @@ def _older(read: Any) -> dict[str, Any]:
         return {"found": Page([], None), "error": failure.message}
 
 
-def _page(actor: Principal, runner: Runner, *, cancel_form: CancelForm | None = None,
-          action_error: str | None = None, refusal: Refusal | None = None) -> dict[str, Any]:
+def page_context(actor: Principal, runner: Runner, *, cancel_form: CancelForm | None = None,
+                 action_error: str | None = None, refusal: Refusal | None = None) -> dict[str, Any]:
+    """Everything the runner page shows (also re-rendered by act_views with a refusal)."""
     return {
         **_live(actor, runner), **waiting_part(actor, runner, refusal),
         "store_rows": value_rows(stores.runner_store(actor, runner.id).data or {}),
