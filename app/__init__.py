@@ -12,6 +12,7 @@ from app.cli import register_cli
 from app.config import INSTANCE_DIR, load_settings
 from app.errors import register_error_handlers
 from app.extensions import init_extensions
+from app.jsontext import JSONProvider
 from app.logs import configure_logging
 from app.security_headers import register_security_headers
 from app.services.effect_hooks import load_feature_hooks
@@ -23,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_dotenv()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="../templates",
                 static_folder="../static")
+    app.json = JSONProvider(app)  # request bodies nested too deeply are bad JSON, not a 500
     app.config.update(load_settings(config))
 
     configure_logging(app)

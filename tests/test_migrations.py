@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from app.models import Base
 from tests import databases
@@ -54,3 +54,39 @@ def test_downgrade_to_base_and_back(tmp_path):
 def test_upgrade_on_empty_postgres_matches_models(require_postgres):
     with databases.scratch_postgres_database(require_postgres, schema=False) as url:
         assert_upgrade_matches_models(url)
+
+
+def _flows_sharing_names_survive_0008(url: str) -> None:
+    """Flows already named alike before 0008 keep the oldest name; later ones are numbered."""
+    assert flask_cli("db", "upgrade", "0007", database_url=url).returncode == 0
+    engine = create_engine(url)
+    rows = [("f1", "c1", "Home loans", "2026-01-01"), ("f2", "c1", "home  LOANS", "2026-02-01"),
+            ("f3", "c1", "Home loans (2)", "2026-03-01"), ("f4", "c2", "Home loans", "2026-01-01"),
+            ("f5", "c1", "Home loans", "2026-04-01")]
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO companies (id, name, slug, created_at) VALUES "
+                          "('c1', 'One', 'one', '2026-01-01'), ('c2', 'Two', 'two', '2026-01-01')"))
+        for flow_id, company, name, created in rows:
+            conn.execute(text(
+                "INSERT INTO flows (id, company_id, name, slug, description, tags, created_at, "
+                "customer_onboarding) VALUES (:id, :company, :name, :id, '', '[]', :created, false)"),
+                {"id": flow_id, "company": company, "name": name, "created": created})
+    result = flask_cli("db", "upgrade", database_url=url)
+    assert result.returncode == 0, result.stderr
+    with engine.connect() as conn:
+        names = dict(conn.execute(text("SELECT id, name FROM flows")).all())
+    engine.dispose()
+    # The oldest keeps its name, the company's other flows get the first free number, and
+    # another company's flow of the same name is left alone.
+    assert names == {"f1": "Home loans", "f2": "home  LOANS (3)", "f3": "Home loans (2)",
+                     "f4": "Home loans", "f5": "Home loans (4)"}
+
+
+def test_0008_numbers_flows_that_already_share_a_name_sqlite(tmp_path):
+    _flows_sharing_names_survive_0008(f"sqlite:///{tmp_path}/names.sqlite3")
+
+
+@pytest.mark.postgres
+def test_0008_numbers_flows_that_already_share_a_name_postgres(require_postgres):
+    with databases.scratch_postgres_database(require_postgres, schema=False) as url:
+        _flows_sharing_names_survive_0008(url)

@@ -106,3 +106,21 @@ def test_the_wal_is_checkpointed_after_leaving_the_queue(tmp_path: Path,
         assert checkpoints == [False, False]  # after the 3rd and 6th write, never holding the lock
         frames = conn.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
         assert frames[1] == frames[2]  # everything written is already in the database file
+
+
+def test_a_savepoint_after_only_reads_nests_in_the_transaction_and_rolls_back_with_it(
+        tmp_path: Path) -> None:
+    """sqlite3 begins a transaction only before a write, so a SAVEPOINT after reads alone was
+    the outermost transaction and releasing it committed: the insert outlived the rollback."""
+    from sqlalchemy.orm import Session
+
+    engine = _engine(tmp_path / "s.sqlite3")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    with Session(engine) as session:
+        session.execute(text("SELECT count(*) FROM t"))  # a read first, as a lookup does
+        with session.begin_nested():
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        session.rollback()  # the request failed after the savepoint
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0

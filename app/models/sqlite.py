@@ -164,3 +164,16 @@ def _leave_after_autocommit(conn: Any, _cursor: Any, *_: Any) -> None:
     dbapi_connection = conn.connection.dbapi_connection
     if isinstance(dbapi_connection, QueuedWriterConnection) and not dbapi_connection.in_transaction:
         dbapi_connection.leave_write_queue()
+
+
+@event.listens_for(Engine, "savepoint")
+def _begin_before_savepoint(conn: Any, _name: Any) -> None:
+    """Open the transaction a savepoint nests in. Python's sqlite3 begins one only before a write,
+    so after reads alone SAVEPOINT would itself be the outermost transaction, and releasing it
+    would commit: `begin_nested()` around an insert committed it with whatever the request did
+    before, even when the request then failed."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        if isinstance(dbapi_connection, QueuedWriterConnection):
+            dbapi_connection.queue_for_write()  # as before any write: the savepoint is for one
+        dbapi_connection.execute("BEGIN").close()
