@@ -45,7 +45,7 @@ from app.engine.events import (
     Started,
     TimerFired,
 )
-from app.engine.machine import advance, execute, may_act, permitted_actions
+from app.engine.machine import advance, can_retry, execute, may_act, permitted_actions
 from app.engine.model import AUTO, Design, Edge, Node
 from app.engine.nodes import NODE_TYPES
 from app.engine.recovery import pending_effects, prepare_request
@@ -71,7 +71,7 @@ __all__ = [
     "Notify", "OpenApproval", "OpenChecklist", "Pending", "PermissionDenied", "Problem", "Reply",
     "RequestDocuments", "RetryPolicy", "RetryRequested", "RunCode", "RunnerState",
     "ScheduleTimer", "Slot", "StartChild", "Started", "Status", "TimerFired", "Withdraw",
-    "WriteExecution", "advance", "check_migration", "clear_cache", "compile_design",
+    "WriteExecution", "advance", "can_retry", "check_migration", "clear_cache", "compile_design",
     "design_key", "dump_state", "execute", "load_state", "may_act", "migrate", "new_state",
     "next_due", "pending_effects", "permitted_actions", "prepare_request", "record_to_dict",
     "validate",

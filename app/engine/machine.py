@@ -44,8 +44,8 @@ def execute(design: Design, state: RunnerState, action: str, data: Any, actor: e
 
 def may_act(node: Node, actor: ev.Actor, action: str) -> bool:
     """Whether `actor` may submit `action` at `node`: the rule `execute` applies. The system actor
-    always may; nobody else at a node its service decides (approvals, checklists); otherwise a
-    permission entry must name one of the actor's roles (or `*`) and the action (or `*`)."""
+    always may; nobody else at a node its service decides (approvals, checklists, documents);
+    otherwise a permission entry must name one of the actor's roles (or `*`) and the action (or `*`)."""
     if actor.kind == "system":
         return True
     if node.type.service_decides:
@@ -57,6 +57,14 @@ def permitted_actions(node: Node, actor: ev.Actor) -> list[str]:
     """The actions of `node` (those its edges take) that `actor` may submit, sorted; what a page
     offers someone. Offering is not deciding: `execute` checks again."""
     return [action for action in node.actions if may_act(node, actor, action)]
+
+
+def can_retry(state: RunnerState) -> bool:
+    """Whether `RetryRequested` resumes the runner: it failed at a node it can run again. A runner
+    that ended at an end node whose status is failed (its outcome, such as "Not eligible") or that
+    stopped without reaching an end has no such node; this is the rule `advance` applies."""
+    return (state.status is Status.FAILED and state.failed_node is not None
+            and state.failed_node in state.slots)
 
 
 # -- event handlers ---------------------------------------------------------------------------
@@ -78,22 +86,30 @@ def _check_input(node: Node, data: Any) -> None:
             raise InvalidInput(node.name, errors)
 
 
+def _acting_slot(state: RunnerState, nodes: Mapping[str, Node], node: str | None) -> Slot:
+    """The slot an action goes to: the named node's, else the one node waiting for an action."""
+    if node is not None:
+        slot = state.slots.get(node)
+        if slot is None:
+            raise InvalidState(f"runner is not at node '{node}'; current nodes: "
+                               f"{', '.join(state.slots) or 'none'}")
+        return slot
+    ready = [s for s in state.slots.values()
+             if s.status == "waiting" and nodes[s.node].type.accepts_actions]
+    if not ready:  # e.g. busy with automatic nodes, or waiting on a timer or a call
+        raise InvalidState(f"no node is waiting for an action now (the runner is "
+                           f"{state.status.value}); try again once it waits for one")
+    if len(ready) > 1:
+        raise InvalidState("name the node to act on; nodes taking actions: "
+                           f"{', '.join(s.node for s in ready)}")
+    return ready[0]
+
+
 def _action(run: Run, event: ev.ActionSubmitted) -> None:
     state, nodes = run.state, run.design.nodes
     if state.status not in (Status.WAITING, Status.RUNNING):
         raise InvalidState(f"runner is {state.status.value}; it takes no actions now")
-    if event.node is not None:
-        slot = state.slots.get(event.node)
-        if slot is None:
-            raise InvalidState(f"runner is not at node '{event.node}'; current nodes: "
-                               f"{', '.join(state.slots) or 'none'}")
-    else:
-        ready = [s for s in state.slots.values()
-                 if s.status == "waiting" and nodes[s.node].type.accepts_actions]
-        if len(ready) != 1:
-            raise InvalidState("name the node to act on; nodes taking actions: "
-                               f"{', '.join(s.node for s in ready) or 'none'}")
-        slot = ready[0]
+    slot = _acting_slot(state, nodes, event.node)
     node = nodes[slot.node]
     if not node.type.accepts_actions or slot.status != "waiting":
         raise InvalidState(f"node '{node.name}' is not waiting for an action")
@@ -102,8 +118,8 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
         # Says why (the rule itself is may_act's), naming roles but never the actor's id: this
         # message reaches pages and API clients as it is.
         if node.type.service_decides:
-            raise PermissionDenied(f"node '{node.name}' is decided through its {node.type.name} "
-                                   f"request (the inbox, or the {node.type.name}s API), not by an action")
+            raise PermissionDenied(f"node '{node.name}' is decided through "
+                                   f"{node.type.decided_through}, not by an action")
         roles = ", ".join(sorted(actor.roles)) or "none"
         raise PermissionDenied(f"'{event.action}' at node '{node.name}' is not permitted to "
                                f"your roles ({roles})")
@@ -195,7 +211,7 @@ def _child(run: Run, event: ev.ChildFinished) -> None:
 
 def _retry(run: Run, event: ev.RetryRequested) -> None:
     state = run.state
-    if state.status is not Status.FAILED or state.failed_node is None:
+    if not can_retry(state) or state.failed_node is None:  # can_retry implies a node; mypy needs it said
         raise InvalidState(f"runner is {state.status.value} with no failed node to retry")
     slot = state.slots[state.failed_node]
     state.failed_node = state.error = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator
 
 from app.engine.compiling import Collector, Problem
+from app.engine.explain import explain
 from app.engine.model import AUTO, Design, Edge, Node, Permission
 from app.engine.nodes import NODE_TYPES
 from app.engine.retry import RETRY_SCHEMA, RetryPolicy
@@ -62,29 +63,24 @@ DESIGN_SCHEMA: dict[str, Any] = {
 _ENVELOPE = Draft202012Validator(DESIGN_SCHEMA)
 
 
-def _explain(err: ValidationError) -> str:
-    """The error's message, said plainly where jsonschema's is opaque: an `anyOf` of `required`
-    sets ("{} is not valid under any of the given schemas") becomes "needs items or template_id"."""
-    options = err.schema.get("anyOf") if err.validator == "anyOf" and isinstance(err.schema, dict) else None
-    if options and all(isinstance(o, dict) and set(o) == {"required"} for o in options):
-        needs = sorted(" and ".join(o["required"]) for o in options)
-        return "needs " + (needs[0] if len(needs) == 1 else f"{', '.join(needs[:-1])} or {needs[-1]}")
-    return err.message
+def _article(name: str) -> str:
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
 def _structure(raw: Any, col: Collector) -> None:
     for err in _ENVELOPE.iter_errors(raw):
         path = list(err.absolute_path)
         node = edge = None
+        subject, depth = "the design", 0
         if len(path) >= 2 and path[0] == "nodes" and isinstance(path[1], int):
             item = raw["nodes"][path[1]]
             node = item.get("name") if isinstance(item, dict) else None
             node = node if isinstance(node, str) else f"#{path[1]}"
-            path = path[2:]
+            path, subject, depth = path[2:], "the node", 2
             if len(path) >= 2 and path[0] == "edges" and isinstance(path[1], int):
-                edge, path = path[1], path[2:]
+                edge, path, subject, depth = path[1], path[2:], "the edge", 4
         field = ".".join(str(p) for p in path) or None
-        col.add("bad_structure", _explain(err), field, node=node, edge=edge)
+        col.add("bad_structure", explain(err, subject, depth), field, node=node, edge=edge)
 
 
 def _edges(raw_node: dict[str, Any], names: set[str], accepts: bool, col: Collector) -> list[Edge]:
@@ -93,7 +89,11 @@ def _edges(raw_node: dict[str, Any], names: set[str], accepts: bool, col: Collec
         col.edge = index
         kind = raw.get("type", "goto")
         target = raw.get("target_node")
-        if kind in ("goto", "fallback") and target not in names:
+        if kind in ("goto", "fallback") and target is None:
+            # Printing the missing target would say "None": say what to add instead.
+            col.add("missing_target", "target_node is missing: name the node this edge goes to",
+                    "target_node")
+        elif kind in ("goto", "fallback") and target not in names:
             col.add("missing_target", f"edge goes to missing node '{target}'", "target_node")
         if kind == "return" and not accepts:
             col.add("bad_edge", "a return edge needs a node that takes actions", "type")
@@ -131,7 +131,7 @@ def _node(raw: dict[str, Any], names: set[str], col: Collector) -> Node | None:
     config_errors = list(Draft202012Validator(node_type.schema).iter_errors(config))
     for err in config_errors:
         where = ".".join(["config", *(str(p) for p in err.absolute_path)])
-        col.add("bad_config", _explain(err), where)
+        col.add("bad_config", explain(err, _article(node_type.name)), where)
     if not config_errors:
         col.allow_secrets = node_type.may_use_secrets
         compiled = node_type.prepare(config, col)

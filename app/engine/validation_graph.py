@@ -95,15 +95,30 @@ def check_graph(start: str, nodes: dict[str, Node], col: Collector) -> None:
                 + " -> ".join(group), node=group[0])
 
 
+def _join_refused(join: object, nodes: dict[str, Node]) -> str | None:
+    """Why a parallel's `config.join` names no join node, said as what to fix; None if it does.
+    Quoting the value as such would print Python's None for a join left out."""
+    fix = "name the join node where this parallel's branches meet"
+    if join is None or join == "":
+        return f"config.join is missing: {fix}"
+    if not isinstance(join, str):
+        return f"config.join must be a node's name: {fix}"
+    if join not in nodes:
+        return f"config.join '{join}' is not a node of this design: {fix}"
+    if nodes[join].type.name != "join":
+        return f"config.join '{join}' is a {nodes[join].type.name} node, not a join: {fix}"
+    return None
+
+
 def _check_parallels(nodes: dict[str, Node], graph: dict[str, list[str]], col: Collector) -> None:
     claimed: dict[str, str] = {}
     for name, node in nodes.items():
         if node.type.name != "parallel":
             continue
         join = node.config.get("join")
-        if join not in nodes or nodes[join].type.name != "join":
-            col.add("parallel_without_join", f"config.join '{join}' is not a join node",
-                    "config.join", node=name)
+        refused = _join_refused(join, nodes)
+        if refused is not None:
+            col.add("parallel_without_join", refused, "config.join", node=name)
             continue
         if join in claimed:
             col.add("parallel_without_join", f"join '{join}' already belongs to parallel "

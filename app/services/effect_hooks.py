@@ -27,6 +27,7 @@ class EffectContext:
     now: datetime
     actor: Principal | None  # who caused the transition (None: the system, e.g. a timer)
     store: Mapping[str, Any]  # the runner's store after the transition; read it, don't change it
+    stage: str | None = None  # the runner's stage after the transition (a node without one keeps it)
 
 
 Hook = Callable[[EffectContext, Any], None]

@@ -221,7 +221,8 @@ def persist(step: Transition, *, actor: Principal | None, work: tuple[str, str] 
         if gone.rowcount != 1:  # type: ignore[attr-defined]  a DML statement's CursorResult
             raise StaleWrite
     ctx = EffectContext(company_id=row.company_id, runner_id=row.id, flow_id=row.flow_id,
-                        design_id=row.design_id, now=now, actor=actor, store=step.state.store)
+                        design_id=row.design_id, now=now, actor=actor, store=step.state.store,
+                        stage=values.get("stage"))
     records: list[engine.ExecutionRecord] = []  # consecutive ones go to the database as one batch
     for effect in step.effects:
         if isinstance(effect, fx.WriteExecution):

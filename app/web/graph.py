@@ -55,6 +55,10 @@ def lines(document: dict[str, Any]) -> list[Line]:
             if not isinstance(edge, dict):
                 continue
             target = edge.get("target_node")
+            # A draft keeps whatever JSON was typed: a list or object target is not a node's name
+            # (and `in names` would raise on it), so it is not drawn; Validate names it.
+            if not isinstance(target, str):
+                continue
             if edge.get("type") in ("goto", "fallback") and target in names:
                 kind = "fallback" if edge["type"] == "fallback" else "goto"
                 found.append(Line(node["name"], target, str(edge.get("action") or "auto"), kind))

@@ -24,6 +24,7 @@ from app.engine import (
     ScheduleTimer,
     TimerFired,
     Withdraw,
+    can_retry,
     check_migration,
     compile_design,
     dump_state,
@@ -31,7 +32,7 @@ from app.engine import (
     migrate,
     permitted_actions,
 )
-from tests.engine.helpers import CUSTOMER, STAFF, T0, Harness, design, goto, node
+from tests.engine.helpers import CUSTOMER, OPEN, STAFF, T0, Harness, design, goto, node
 
 REVIEW = design(node("review", "form",
                      goto("end", "approve", condition="data.amount <= 1000"),
@@ -73,6 +74,13 @@ def test_permitted_actions_are_what_execute_would_take_from_the_actor() -> None:
                                           permissions=[{"roles": ["*"], "actions": ["*"]}])))
     assert permitted_actions(approval.nodes["ok"], boss) == []
     assert permitted_actions(approval.nodes["ok"], SYSTEM) == ["approve"]
+    # So is a document step: it moves on when its required files are in, not by a person's submit.
+    docs = compile_design(design(node("kyc", "document", goto("end", "submit"),
+                                      config={"documents": [{"type": "pan"}]},
+                                      permissions=[{"roles": ["*"], "actions": ["*"]}])))
+    assert permitted_actions(docs.nodes["kyc"], boss) == []
+    assert not may_act(docs.nodes["kyc"], CUSTOMER, "submit")
+    assert permitted_actions(docs.nodes["kyc"], SYSTEM) == ["submit"]
 
 
 def test_no_matching_edge_lists_the_actions_the_node_accepts() -> None:
@@ -106,6 +114,15 @@ def test_acting_where_the_runner_is_not() -> None:
     h.act("approve", {"amount": 1})
     with pytest.raises(InvalidState, match="succeeded"):
         h.act("approve", {"amount": 1})
+
+
+def test_acting_while_no_node_waits_for_an_action_says_so() -> None:
+    h = Harness(flaky(None))
+    h.start()  # at the API call, waiting for its answer: nothing there takes an action
+    with pytest.raises(InvalidState) as caught:
+        h.act("approve", {})
+    assert caught.value.message == ("no node is waiting for an action now (the runner is "
+                                    f"{h.status}); try again once it waits for one")
 
 
 def flaky(retry: dict | None, *extra_edges: dict, **fields: object) -> dict:
@@ -185,6 +202,25 @@ def test_a_failed_runner_is_retried_from_its_failed_node() -> None:
     assert h.status == "succeeded"
     with pytest.raises(InvalidState, match="no failed node"):
         h.send(RetryRequested())
+
+
+def test_can_retry_only_with_a_failed_node_to_run_again() -> None:
+    h = Harness(flaky(None))
+    h.start()
+    assert not can_retry(h.state)  # running: nothing failed
+    h.send(EffectFailed(h.one(CallHttp).effect_id, "down"))
+    assert can_retry(h.state)
+    # A failed end node is the runner's outcome, not a node to run again: advance refuses too.
+    ended = Harness(design(node("decide", "form", goto("end", "reject"), permissions=OPEN),
+                           node("end", "end", config={"status": "failed", "message": "Not eligible"})))
+    ended.start()
+    ended.act("reject")
+    assert (ended.status, ended.state.error, ended.at) == ("failed", "Not eligible", [])
+    assert not can_retry(ended.state)
+    with pytest.raises(InvalidState, match="no failed node"):
+        ended.send(RetryRequested())
+    ended.send(CancelRequested(reason="Test cleanup"))
+    assert not can_retry(ended.state)
 
 
 def test_cancel_withdraws_open_work() -> None:

@@ -87,6 +87,22 @@ def test_form_validates_input_with_field_paths() -> None:
     assert h.state.store == {"application": {"amount": 5000, "applicant": {"pan": "P"}}}
 
 
+def test_form_formats_are_checked_as_the_onboarding_page_checks_them() -> None:
+    schema = {"type": "object", "properties": {"born": {"type": "string", "format": "date"},
+                                               "email": {"type": "string", "format": "email"}}}
+    h = Harness(design(node("ask", "form", goto("end", "submit"), permissions=OPEN,
+                            config={"schema": schema})))
+    h.start()
+    with pytest.raises(InvalidInput) as caught:
+        h.act("submit", {"born": "1990-13-45", "email": "not an address"})
+    assert caught.value.errors == [
+        {"path": "born", "message": "'1990-13-45' is not a 'date'"},
+        {"path": "email", "message": "'not an address' is not a 'email'"},
+    ]
+    h.act("submit", {"born": "1990-12-25", "email": "asha@example.com"})
+    assert h.status == "succeeded"
+
+
 def test_condition_takes_the_first_edge_that_holds() -> None:
     raw = design(node("c", "condition",
                       goto("high", condition="store.score >= 750"),

@@ -101,8 +101,65 @@ def test_a_checklist_without_items_or_template_says_which_keys_it_needs() -> Non
     raw = design(node("c", "checklist", goto("end", "complete"), config={}))
     [problem] = only(raw, "bad_config")
     assert (problem.node, problem.field) == ("c", "config")
-    assert problem.message == "needs items or template_id"
+    assert problem.message == "a checklist needs `template_id` or `items`"
     assert "any of the given schemas" not in str(validate(raw))
+
+
+# What an admin reads under Validate (and an API client in Graph Validation's problems): what to fix,
+# never jsonschema's description of its schema nor Python's None. Code and location stay as they were.
+@pytest.mark.parametrize(("type_", "config", "code", "field", "message"), [
+    ("timer", {}, "bad_config", "config", "a timer needs `duration` or `until`"),
+    ("timer", {"duration": 60, "until": "2030-01-01T00:00:00Z"}, "bad_config", "config",
+     "a timer takes `duration` or `until`, not both"),
+    ("timer", {"duration": True}, "bad_config", "config.duration",
+     "`duration` must be a number or text, not true"),
+    ("transform", {}, "bad_config", "config", "`data` is required"),
+    ("api_call", {"url": "https://x", "verb": "get"}, "bad_config", "config",
+     "an api_call has no `verb` (remove it); it takes auth_token_config, body, body_type, "
+     "encryption_config, headers, method, query, response_map, response_type, timeout, url"),
+    ("notify", {"channel": "pigeon", "to": "x"}, "bad_config", "config.channel",
+     "`channel` must be one of 'email', 'sms', 'webhook', 'in_app', not 'pigeon'"),
+    ("document", {"documents": [{"label": "PAN"}]}, "bad_config", "config.documents.0",
+     "`type` is required"),
+])
+def test_config_problems_say_what_to_fix(type_: str, config: dict, code: str, field: str,
+                                         message: str) -> None:
+    raw = design(node("n", type_, goto("end", "submit" if type_ == "document" else "auto"),
+                      config=config))
+    [problem] = only(raw, code)
+    assert (problem.node, problem.edge, problem.field, problem.message) == ("n", None, field, message)
+
+
+def test_structure_problems_say_what_to_fix() -> None:
+    raw = design(node("a", "transform", {"type": "goto", "target_node": ["end"]}, config={"data": {}},
+                      retry={"maximumAttempts": 0}))
+    found = {(p.code, p.node, p.edge, p.field, p.message) for p in validate(raw)}
+    assert found == {
+        ("bad_structure", "a", 0, "target_node", "`target_node` must be text or null, not a list"),
+        ("bad_structure", "a", None, "retry", "`maximumAttempts` must be at least 1, not 0")}
+    assert [p.message for p in validate({})] == ["`start_node` is required", "`nodes` is required"]
+
+
+def test_a_parallel_without_join_says_to_name_one_not_none() -> None:
+    raw = design(node("fork", "parallel", goto("a"), goto("b"), config={}),
+                 node("a", "transform", goto("end"), config={"data": {}}),
+                 node("b", "transform", goto("end"), config={"data": {}}))
+    found = {(p.code, p.field, p.message) for p in validate(raw) if p.node == "fork"}
+    assert found == {
+        ("bad_config", "config", "`join` is required"),
+        ("parallel_without_join", "config.join",
+         "config.join is missing: name the join node where this parallel's branches meet")}
+    raw["nodes"][1]["config"] = {"join": "a"}
+    [problem] = only(raw, "parallel_without_join")
+    assert problem.message == ("config.join 'a' is a transform node, not a join: name the join node "
+                               "where this parallel's branches meet")
+
+
+def test_an_edge_without_target_says_to_name_one() -> None:
+    raw = design(node("a", "transform", {"type": "goto"}, config={"data": {}}))
+    [problem] = only(raw, "missing_target")
+    assert (problem.node, problem.edge, problem.field) == ("a", 0, "target_node")
+    assert problem.message == "target_node is missing: name the node this edge goes to"
 
 
 def test_condition_that_does_not_parse() -> None:

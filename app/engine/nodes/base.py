@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from app.engine.compiling import Collector
@@ -51,10 +51,12 @@ class NodeType:
     derive: Derive | None = None
     accepts_actions: bool = False
     may_use_secrets: bool = False
-    # The node's actions come only from the service that owns its request (approvals, checklists),
-    # as a system actor: that service keeps the rules a direct action would skip (maker-checker,
-    # levels, required items), so people's permissions never apply here.
+    # The node's actions come only from the service that owns its request (approvals, checklists,
+    # documents), as a system actor: that service keeps the rules a direct action would skip
+    # (maker-checker, levels, required items, required files), so people's permissions never apply
+    # here. `decided_through` says where that happens, for the refusal.
     service_decides: bool = False
+    decided_through: str = ""
 
 
 NODE_TYPES: dict[str, NodeType] = {}
@@ -73,6 +75,7 @@ def obj(properties: dict[str, Any], *, required: tuple[str, ...] = (), **extra: 
 
 
 TEMPLATED_STR = {"type": "string"}
+FORMATS = FormatChecker()
 ANY: dict[str, Any] = {}
 
 
@@ -85,7 +88,9 @@ def compile_schema(schema: Any, col: Collector, field: str) -> Draft202012Valida
     except SchemaError as err:
         col.add("bad_config", f"not a valid JSON Schema: {err.message}", field)
         return None
-    return Draft202012Validator(schema)
+    # Formats ("date", "email") are assertions here, as on the onboarding page: "1990-13-45" is
+    # not a date whichever door the data came in by.
+    return Draft202012Validator(schema, format_checker=FORMATS)
 
 
 def schema_errors(validator: Draft202012Validator, data: Any) -> list[dict[str, str]]:

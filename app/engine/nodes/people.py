@@ -54,7 +54,8 @@ register(NodeType("approval", obj({
     "min_approvals": {"type": "integer", "minimum": 1}, "metadata": ANY,
     "schema": _SCHEMA, "store_as": {"type": "string"},
 }, required=("approvers",)), "wait", _enter, prepare=_prepare_with_schema, derive=_derive,
-    accepts_actions=True, service_decides=True))
+    accepts_actions=True, service_decides=True,
+    decided_through="its approval request (the inbox, or the approvals API)"))
 
 _enter, _derive = _opener("checklist", fx.OpenChecklist)
 register(NodeType("checklist", obj({
@@ -66,7 +67,7 @@ register(NodeType("checklist", obj({
     "schema": _SCHEMA, "store_as": {"type": "string"},
 }, anyOf=[{"required": ["template_id"]}, {"required": ["items"]}]),
     "wait", _enter, prepare=_prepare_with_schema, derive=_derive, accepts_actions=True,
-    service_decides=True))
+    service_decides=True, decided_through="its checklist (the inbox, or the checklists API)"))
 
 _enter, _derive = _opener("documents", fx.RequestDocuments)
 register(NodeType("document", obj({
@@ -76,4 +77,6 @@ register(NodeType("document", obj({
                                 "required": {"type": "boolean"}}, required=("type",))},
     "schema": _SCHEMA, "store_as": {"type": "string"},
 }, required=("documents",)), "wait", _enter, prepare=_prepare_with_schema, derive=_derive,
-    accepts_actions=True))
+    accepts_actions=True, service_decides=True,
+    decided_through="its documents: it moves on once every required one has a file (the customer's "
+                    "onboarding, or the documents API)"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,9 +16,28 @@ def pretty(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+def _drawable(document: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a typed document the drawing can use. A draft saves whatever JSON the admin
+    wrote (Validate names what is wrong), so a position that is NaN or infinite must not stop the
+    editor from opening: the page's data-graph would not parse in the browser. (Edges aimed at a
+    list or an object are skipped by app/web/graph.py's `lines` itself.)"""
+    nodes = document.get("nodes") if isinstance(document, dict) else None
+    kept = []
+    for typed in nodes if isinstance(nodes, list) else []:
+        if not isinstance(typed, dict):
+            continue
+        node = dict(typed)  # a copy: the page's text keeps what was typed
+        position = node.get("position")
+        if isinstance(position, dict) and not all(
+                isinstance(position.get(k), int | float) and math.isfinite(position[k]) for k in ("x", "y")):
+            node.pop("position")
+        kept.append(node)
+    return {**document, "nodes": kept} if isinstance(document, dict) else {"nodes": kept}
+
+
 def graph_data(document: dict[str, Any]) -> dict[str, Any]:
     """Where each node is drawn (saved position, else app/web/graph.py's layout) and the box sizes."""
-    graph = layout(document)
+    graph = layout(_drawable(document))
     return {"positions": {box.name: {"x": box.x, "y": box.y} for box in graph.boxes},
             "width": graph.width, "height": graph.height, "nodeWidth": NODE_WIDTH,
             "nodeHeight": NODE_HEIGHT, "margin": MARGIN, "column": COLUMN, "row": ROW}
@@ -27,7 +47,8 @@ def palette() -> list[dict[str, Any]]:
     """Every node type the engine knows, with its config keys so the panel can say what fits."""
     return [{"type": name, "keys": sorted(node_type.schema.get("properties", {})),
              "required": list(node_type.schema.get("required", [])),
-             "takesActions": node_type.accepts_actions, "serviceDecides": node_type.service_decides}
+             "takesActions": node_type.accepts_actions, "serviceDecides": node_type.service_decides,
+             "decidedThrough": node_type.decided_through}
             for name, node_type in NODE_TYPES.items()]
 
 
