@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from app import jsontext
 from app.effects import aes
 from app.effects.outbound import (
     FetchResult,
@@ -45,6 +46,7 @@ from app.effects.outbound import (
     detached_errors,
     fetch,
 )
+from app.effects.redact import Redactor
 from app.effects.token_cache import BearerTokenProvider, TokenCache
 
 __all__ = ["HttpCallError", "OutboundPolicy", "idempotency_key_for", "perform_http_call"]
@@ -221,7 +223,7 @@ def _parse_body(result: FetchResult, response_type: str | None, decrypted: bool)
     if response_type is None and not looks_json:
         return text
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except ValueError:
         if response_type is None:
             return text
@@ -284,9 +286,8 @@ def perform_http_call(
         content_result = FetchResult(result.status, {}, plain, result.elapsed_ms)
         decrypted = True
     body = _parse_body(content_result, request.get("response_type"), decrypted)
-    return {
-        "status": result.status,
-        "headers": result.headers,
-        "body": body,
-        "elapsed_ms": result.elapsed_ms,
-    }
+    answer = {"status": result.status, "headers": result.headers, "body": body}
+    if "Authorization" in extra:  # the login's token is a credential too, should the answer echo it
+        sent = extra["Authorization"]
+        answer = Redactor([sent, sent.removeprefix("Bearer ")])(answer)
+    return {**answer, "elapsed_ms": result.elapsed_ms}

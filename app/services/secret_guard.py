@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import secrets as random
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from app import engine
+from app.effects.redact import Redactor, derived_part, leaves
 from app.engine.expressions import MASK
 from app.models.secret import ANY_HOST
 from app.services.audit import record_audit
@@ -34,10 +35,12 @@ class SecretUseRefused(Exception):
 @dataclass
 class GuardedRequest:
     """A rendered request that passed the check. `host_bound`: it carries a secret limited to some
-    hosts, so the call must not follow redirects (a hop could carry it elsewhere)."""
+    hosts, so the call must not follow redirects (a hop could carry it elsewhere). `redact` takes
+    what the request carried of secrets out of its answer (an endpoint may echo the request)."""
 
     request: dict[str, Any]
     host_bound: bool
+    redact: Redactor = field(default_factory=lambda: Redactor(()))
 
 
 class _Recording(Mapping[str, Any]):
@@ -130,7 +133,26 @@ def prepare_checked_request(design: engine.Design, state: engine.RunnerState, no
         if policy is not None:
             _check(policy, placed[name], request, holding, company_id=company_id, runner_id=runner_id)
     host_bound = any(ANY_HOST not in p.hosts for p in policies.values())
-    return GuardedRequest(request, host_bound=host_bound)
+    sent = [leaf for name in recording.read for leaf in leaves(view[name])]
+    sent += [part for key in holding for part in _derived(request.get(key), masked.get(key))]
+    return GuardedRequest(request, host_bound=host_bound, redact=Redactor(sent))
+
+
+def _derived(sent: Any, masked: Any) -> Iterator[Any]:
+    """What of `sent` (a rendered request value) came from secrets, walking its masked rendering
+    beside it: a header "Bearer <token>" yields the token and the whole header as sent."""
+    if isinstance(sent, Mapping) and isinstance(masked, Mapping):
+        for key, value in sent.items():
+            yield from _derived(value, masked.get(key))
+    elif isinstance(sent, list | tuple) and isinstance(masked, list | tuple) and len(sent) == len(masked):
+        for value, hidden in zip(sent, masked, strict=True):
+            yield from _derived(value, hidden)
+    elif isinstance(sent, str) and isinstance(masked, str):
+        if MASK in masked:
+            yield derived_part(sent, masked)
+            yield sent
+    elif MASK in _fingerprint(masked):  # shapes differ (a secret chose the shape): all of it
+        yield from leaves(sent)
 
 
 def _attribute(view: Mapping[str, Any], names: list[str], base: dict[str, Any], holding: set[str],

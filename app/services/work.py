@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select, update
 from app import engine
 from app.effects.code_snippet import SnippetError, SnippetLimits, run_snippet
 from app.effects.http_call import HttpCallError, OutboundPolicy, perform_http_call
+from app.effects.redact import Redactor
 from app.effects.token_cache import MemoryTokenCache
 from app.extensions import db
 from app.models import DesignVersion, Flow, Runner, WorkItem
@@ -139,18 +140,19 @@ def _http_event(step: runtime.Transition, effect: Any) -> Any:
     db.session.commit()  # keeps the secret-read audit rows; ends the transaction before slow I/O
     if checked.host_bound:
         policy = dataclasses.replace(policy, max_redirects=0)  # a hop could take the secret elsewhere
-    return _call(effect.effect_id, checked.request, effect.idempotency_key, policy)
+    return _call(effect.effect_id, checked.request, effect.idempotency_key, policy, checked.redact)
 
 
 def _call(effect_id: str, request: dict[str, Any], idempotency_key: str,
-          policy: OutboundPolicy | None = None) -> Any:
+          policy: OutboundPolicy | None = None, redact: Redactor | None = None) -> Any:
     try:
         result = perform_http_call(request, idempotency_key=idempotency_key,
                                    policy=policy or outbound_policy(), token_cache=TOKEN_CACHE)
     except HttpCallError as error:  # its message never carries the URL, headers or body
         return engine.EffectFailed(effect_id, error.message, retryable=error.retryable)
-    return engine.EffectSucceeded(effect_id, {"status": result["status"], "headers": result["headers"],
-                                              "body": result["body"]})
+    answer = {"status": result["status"], "headers": result["headers"], "body": result["body"]}
+    # The answer goes to the store and the executions, which staff read: no secret we sent in it.
+    return engine.EffectSucceeded(effect_id, redact(answer) if redact else answer)
 
 
 def outbound_policy(company_id: str | None = None) -> OutboundPolicy:

@@ -168,6 +168,23 @@ def test_token_logs_in_once_then_is_reused(stub: StubServer) -> None:
         "Bearer token-1"] * 3
 
 
+def test_a_vendor_answer_nested_too_deeply_is_a_failed_call_not_a_crash(stub: StubServer) -> None:
+    stub.enqueue("/deep", StubResponse(200, "[" * 100_000 + "]" * 100_000,
+                                       headers={"Content-Type": "application/json"}))
+    with pytest.raises(HttpCallError) as caught:
+        call({"url": stub.url("/deep"), "response_type": "json"})
+    assert caught.value.message == "the response is not valid JSON" and not caught.value.retryable
+
+
+def test_an_answer_echoing_the_login_token_gets_it_masked(stub: StubServer) -> None:
+    stub.enqueue("/echo", StubResponse(200, {"you_sent": "Bearer token-1", "token": "token-1"},
+                                       headers={"X-Seen-Authorization": "Bearer token-1"}))
+    result = call({"url": stub.url("/echo"), "auth_token_config": auth_config(stub)})
+    assert stub.requests_to("/echo")[0].header("Authorization") == "Bearer token-1"  # sent
+    assert result["body"] == {"you_sent": "********", "token": "********"}
+    assert result["headers"]["X-Seen-Authorization"] == "********"
+
+
 def test_token_expires_by_ttl_from_the_login_response(stub: StubServer) -> None:
     clock = Clock()
     cache = MemoryTokenCache(clock=clock)

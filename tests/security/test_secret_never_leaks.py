@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditEntry, Base
-from app.services import clock, flows, outbound_allowlist, runners, secrets, work
+from app.services import clock, customers, flows, outbound_allowlist, runners, secrets, work
 from app.services.principal import Principal
 from tests.conftest import AuthActions
 from tests.effects.stub_server import StubResponse, StubServer
@@ -65,7 +65,8 @@ def test_the_secret_never_leaves_the_call(app, client, stub, make_company, make_
     # The upstream echoes the key back in its error, as careless vendors do.
     stub.enqueue("/score", *[StubResponse(500, {"error": f"bad key {KEY}", "key": KEY})] * 2)
     with caplog.at_level("DEBUG"):
-        runner = runners.create_runner(admin, flow_id=flow.id).runner
+        customer = customers.find_or_create_customer(admin, email="asha@example.com")  # flow-info too
+        runner = runners.create_runner(admin, flow_id=flow.id, customer_id=customer.id).runner
         runners.execute_runner(admin, runner.id, action="submit", data={"pan": "ABCDE1234F"})
         with clock.travel(timedelta(minutes=5)):
             work.fire_due()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, Execution
-from app.services import flows, outbound_allowlist, runners, secrets
+from app.services import flows, outbound_allowlist, runners, secrets, stores
 from app.services.principal import Principal
 from tests.effects.stub_server import StubResponse, StubServer
 
@@ -143,3 +143,29 @@ def test_the_secrets_page_sets_where_a_secret_may_go(client, auth, make_user):
     bad = post_form(client, "/settings/secrets", "/settings/secrets", name="x", kind="text", value=KEY,
                     allowed_hosts="https://api.bureau.example/path").get_data(as_text=True)
     assert "is not a host name" in bad and KEY not in bad
+
+
+def test_an_answer_echoing_what_the_secret_put_in_the_request_is_stored_masked(stub, admin):
+    """A vendor echoing the request back: what came from the secret is masked before the answer
+    reaches the store or the executions, which every staff reader sees; the rest is kept."""
+    secrets.set_secret(admin, "bureau", {"api_key": KEY}, fields=["headers"], hosts=["127.0.0.1"])
+    echoed = {"headers_seen": {"X-Api-Key": KEY, "X-Sig": f"v1.{KEY}.sig", "Accept": "*/*"},
+              "note": f"called with {KEY}", "score": 780}
+    stub.enqueue("/echo", StubResponse(200, echoed, headers={"X-Echo-Key": KEY}))
+    design = call_design({"url": stub.url("/echo"),
+                          "headers": {"X-Api-Key": "${params.key}",
+                                      "X-Sig": "v1.${SECRET.bureau.api_key}.sig"},
+                          "response_map": {"echo": "body", "hdrs": "headers"}},
+                         params={"key": "${SECRET.bureau.api_key}"})
+    runner = run(admin, design)
+    assert runner.status == "succeeded", failure(runner)
+    assert stub.requests_to("/echo")[0].header("X-Api-Key") == KEY  # it was really sent
+    store = stores.runner_store(admin, runner.id).data
+    # A header built around the secret is masked whole where it comes back as it was sent.
+    assert store["echo"] == {"headers_seen": {"X-Api-Key": "********", "X-Sig": "********",
+                                              "Accept": "*/*"},
+                             "note": "called with ********", "score": 780}
+    assert store["hdrs"]["X-Echo-Key"] == "********"
+    outputs = " ".join(str(e.output) for e in db.session.scalars(
+        select(Execution).where(Execution.runner_id == runner.id)))
+    assert "SEALED" not in outputs + str(store) and "called with ********" in outputs
