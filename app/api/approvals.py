@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import v1
 from app.api.auth import principal
 from app.api.idempotency import idempotent
-from app.api.schemas import BaseSchema, IdempotentSchema, ListQuerySchema, page_of
+from app.api.schemas import ActorId, BaseSchema, IdempotentSchema, IdFilter, ListQuerySchema, page_of
 from app.models import ApprovalRequest
 from app.services import approvals
 
@@ -20,17 +21,35 @@ DECIDE = (*FOUND, 409)
 TAG = ["Approvals"]
 
 
+# A level naming a role nobody can hold (a typo, a design's own role name) could never be decided:
+# the request stayed pending for good. The roles people and API tokens carry, as checklist items.
+ROLE = fields.String(validate=validate.OneOf(approvals.STAFF_ROLES))
+USER = fields.String(validate=validate.Length(1, 120))
+
+
 class ApproversSchema(BaseSchema):
-    roles = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list)
-    users = fields.List(fields.String(validate=validate.Length(1, 120)), load_default=list)
+    roles = fields.List(ROLE, load_default=list)
+    users = fields.List(USER, load_default=list)
 
 
 class LevelSchema(BaseSchema):
+    """A level answers `roles` and `users`; it is sent either the same way (a level read back from
+    a request) or with `approvers: {roles, users}` as an approval node's config has it."""
+
     name = fields.String(validate=validate.Length(1, 80))
-    roles = fields.List(fields.String(), dump_only=True)
-    users = fields.List(fields.String(), dump_only=True)
+    roles = fields.List(ROLE)
+    users = fields.List(USER)
     approvers = fields.Nested(ApproversSchema, load_only=True)
     min_approvals = fields.Integer(load_default=1, validate=validate.Range(1, 20))
+
+    @ma.post_load
+    def _approvers(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        flat = {key: data.pop(key) for key in ("roles", "users") if key in data}
+        if flat and "approvers" in data:
+            raise ma.ValidationError("Send roles and users, or approvers, not both.", "approvers")
+        if flat:
+            data["approvers"] = {"roles": flat.get("roles", []), "users": flat.get("users", [])}
+        return data
 
 
 class DecisionSchema(BaseSchema):
@@ -68,7 +87,7 @@ class ApprovalSchema(BaseSchema):
     version = fields.Integer(metadata={
         "description": "Send it back with a decision to refuse stale decisions"})
     decisions = fields.List(fields.Nested(DecisionSchema))
-    created_by = fields.String(allow_none=True)
+    created_by = ActorId(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
 
@@ -81,14 +100,14 @@ ApprovalPageSchema = page_of(ApprovalSchema, "ApprovalPage")
 
 class ApprovalListQuerySchema(ListQuerySchema):
     status = fields.String(validate=validate.OneOf(["pending", "approved", "rejected", "withdrawn"]))
-    flow_id = fields.String(validate=validate.Length(1, 36))
+    flow_id = IdFilter("flow")
     stage = fields.String(validate=validate.Length(1, 80))
     older_than_hours = fields.Float(validate=validate.Range(0, 24 * 366), metadata={
         "description": "Only requests opened at least this many hours ago"})
 
 
 class MineQuerySchema(BaseSchema):
-    flow_id = fields.String(validate=validate.Length(1, 36))
+    flow_id = IdFilter("flow")
     stage = fields.String(validate=validate.Length(1, 80))
     sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "overdue"]))
 
@@ -168,7 +187,9 @@ def create_approvals(body: dict[str, Any]) -> ApprovalRequest:
 
 @v1.route("/rego/approvals/mine/", methods=["GET"], tags=TAG)
 @v1.operation("Current user approval list", description=(
-    "Pending requests the caller may decide now (roles, named users and maker-checker applied)."))
+    "Pending requests the caller may decide now (roles, named users and maker-checker applied): "
+    "one list of at most 200, newest first or (`sort=overdue`) earliest due first; any beyond "
+    "those come into it as the first are decided. Pending Approval pages through every one."))
 @v1.arguments(MineQuerySchema, location="query")
 @v1.response(200, ApprovalListSchema)
 def current_user_approval_list(query: dict[str, Any]) -> dict[str, Any]:

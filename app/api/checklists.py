@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.api import v1
 from app.api.auth import principal
 from app.api.idempotency import idempotent
-from app.api.schemas import AuditedSchema, BaseSchema, IdempotentSchema, ListQuerySchema, page_of
+from app.api.schemas import (
+    ActorId,
+    AuditedSchema,
+    BaseSchema,
+    IdempotentSchema,
+    IdFilter,
+    ListQuerySchema,
+    StrictBoolean,
+    page_of,
+)
 from app.models import Checklist, ChecklistTemplate
 from app.services import checklists
 
@@ -21,11 +31,41 @@ WORKFLOW_TAG = ["Workflow CheckList"]
 ROLES = validate.OneOf(sorted(checklists.KNOWN_ROLES))
 
 
-class TemplateItemSchema(BaseSchema):
+LABEL_DOC = ("Same as `title`: the name a design's checklist items (`items[].label`) and documents "
+             "use for it. Send either; both answer.")
+
+
+class _Labelled(BaseSchema):
+    """An item's text answers as `title` and `label` alike, and is accepted as either.
+
+    A design's checklist node lists its items as `{key, label, required}` and documents answer
+    `label`, but checklists answered only `title`: a client reading items from a design found
+    nothing under the name it knew, and a template sent with `label` was an unknown field.
+    """
+
+    label = fields.String(validate=validate.Length(1, 300), metadata={"description": LABEL_DOC})
+
+    @ma.pre_load
+    def _label_is_title(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and "label" in data:
+            data = dict(data)
+            label = data.pop("label")
+            if "title" in data and data["title"] != label:
+                raise ma.ValidationError("Differs from title; send one of them.", "label")
+            data["title"] = label
+        return data
+
+    @ma.post_dump
+    def _title_is_label(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["label"] = data.get("title")
+        return data
+
+
+class TemplateItemSchema(_Labelled):
     key = fields.String(validate=validate.Length(1, 120), metadata={
         "description": "Stable id of the item; made from the title when left out"})
     title = fields.String(required=True, validate=validate.Length(1, 300))
-    required = fields.Boolean(load_default=True)
+    required = StrictBoolean(load_default=True)
     roles = fields.List(fields.String(validate=ROLES), load_default=list, metadata={
         "description": "Roles that may tick it; empty means any officer"})
 
@@ -51,13 +91,13 @@ class TemplateUpdateSchema(BaseSchema):
     items = fields.List(fields.Nested(TemplateItemSchema), validate=validate.Length(1, 200))
 
 
-class ItemSchema(BaseSchema):
+class ItemSchema(_Labelled):
     key = fields.String(required=True)
     title = fields.String(required=True)
     required = fields.Boolean(required=True)
     roles = fields.List(fields.String(), required=True)
     done = fields.Boolean(required=True)
-    done_by = fields.String(allow_none=True)
+    done_by = ActorId(allow_none=True)
     done_by_name = fields.String(allow_none=True)
     done_at = fields.DateTime(allow_none=True)
     note = fields.String()
@@ -83,7 +123,7 @@ ChecklistPageSchema = page_of(ChecklistSchema, "ChecklistPage")
 
 
 class ChecklistListQuerySchema(ListQuerySchema):
-    runner_id = fields.String(validate=validate.Length(1, 36))
+    runner_id = IdFilter("runner")
     status = fields.String(validate=validate.OneOf(["open", "completed", "withdrawn"]))
 
 
@@ -93,7 +133,7 @@ class StageQuerySchema(BaseSchema):
 
 
 class ItemUpdateSchema(BaseSchema):
-    done = fields.Boolean(required=True)
+    done = StrictBoolean(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -135,7 +175,8 @@ def update_checklist_template(body: dict[str, Any], template_id: UUID) -> Checkl
 
 
 @v1.route("/rego/checklist-templates/<uuid:template_id>/", methods=["DELETE"], tags=TEMPLATE_TAG)
-@v1.operation("Delete CheckList Template", errors=FOUND)
+@v1.operation("Delete CheckList Template", errors=CHANGED, description=(
+    "A 409 while a flow's current version, or a version with unfinished runners, names it."))
 @v1.response(204)
 def delete_checklist_template(template_id: UUID) -> tuple[str, int]:
     checklists.delete_template(principal(), str(template_id))

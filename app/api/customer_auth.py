@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from app.api import v1
 from app.api.auth import principal, public
-from app.api.schemas import BaseSchema
+from app.api.conventions import errors_on
+from app.api.schemas import BaseSchema, StrictBoolean
 from app.extensions import db
 from app.models import Company, OtpChallenge
 from app.problems import problem
@@ -77,8 +78,17 @@ class ExchangeSchema(BaseSchema):
     customer_id = fields.String(validate=validate.Length(1, 64))
     mobile = fields.String(validate=validate.Length(1, 32))
     email = fields.String(validate=validate.Length(1, 254))
-    create_if_not_exists = fields.Boolean(load_default=True, metadata={
+    create_if_not_exists = StrictBoolean(load_default=True, metadata={
         "description": "With mobile/email: create the customer when missing"})
+
+    @validates_schema
+    def _one_customer(self, data: dict[str, Any], **_: Any) -> None:
+        # Two identifiers may name two customers: the service used the first it found and
+        # dropped the other, so a mistyped mobile with a right email got another person's tokens.
+        given = [name for name in ("customer_id", "mobile", "email") if data.get(name)]
+        if len(given) > 1:
+            raise ValidationError(f"Give one of customer_id, mobile or email, not {' and '.join(given)}.",
+                                  given[1])
 
 
 def _company(slug: str) -> Company:
@@ -105,8 +115,9 @@ def _otp_failure(error: otp.OtpRateLimited | otp.OtpUnavailable) -> Response:
 def send_otp(body: dict[str, Any]) -> Any:
     company = _company(body["company"])
     try:
-        sent = otp.send_code(company, body.get("mobile") or body.get("email") or "",
-                             ip=request.remote_addr or "")
+        with errors_on("destination", "mobile" if body.get("mobile") else "email"):
+            sent = otp.send_code(company, body.get("mobile") or body.get("email") or "",
+                                 ip=request.remote_addr or "")
     except (otp.OtpRateLimited, otp.OtpUnavailable) as error:
         return _otp_failure(error)
     return {"challenge_id": sent.challenge_id, "channel": sent.destination.channel,

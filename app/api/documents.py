@@ -11,7 +11,7 @@ from marshmallow import fields, validate
 from app.api import v1
 from app.api.auth import principal
 from app.api.idempotency import idempotent
-from app.api.schemas import BaseSchema, IdempotentSchema
+from app.api.schemas import ActorId, BaseSchema, IdempotentSchema, StrictBoolean
 from app.config import request_limit
 from app.models import Document
 from app.services import documents
@@ -50,7 +50,7 @@ class FileSchema(BaseSchema):
     content_type = fields.String(required=True, metadata={"description": "Sniffed from the bytes"})
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True)
-    uploaded_by = fields.String(allow_none=True)
+    uploaded_by = ActorId(allow_none=True)
     uploaded_at = fields.DateTime(required=True)
 
 
@@ -69,7 +69,7 @@ class DocumentSchema(BaseSchema):
     verified_by = fields.String(allow_none=True)
     verified_at = fields.DateTime(allow_none=True)
     files = fields.List(fields.Nested(FileSchema), required=True)
-    created_by = fields.String(allow_none=True)
+    created_by = ActorId(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime(allow_none=True)
 
@@ -78,7 +78,17 @@ class DocumentCreateSchema(IdempotentSchema):
     runner_id = fields.String(validate=validate.Length(1, 36), load_default=None)
     type = fields.String(required=True, validate=validate.Length(1, 80))
     label = fields.String(load_default="", validate=validate.Length(max=200))
-    required = fields.Boolean(load_default=False)
+    required = StrictBoolean(load_default=False)
+
+
+class DocumentListQuerySchema(BaseSchema):
+    runner_id = fields.UUID(required=True, metadata={"description": "The runner whose documents to list"})
+    node = fields.String(validate=validate.Length(1, 120), metadata={
+        "description": "Only those this document node asks for"})
+
+
+class DocumentListSchema(BaseSchema):
+    items = fields.List(fields.Nested(DocumentSchema), required=True)
 
 
 class DownloadQuerySchema(BaseSchema):
@@ -103,6 +113,16 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
 def create_document(body: dict[str, Any]) -> Document:
     return documents.create_document(principal(), doc_type=body["type"], label=body["label"],
                                      runner_id=body["runner_id"], required=body["required"])
+
+
+@v1.route("/rego/documents/", methods=["GET"], tags=TAG)
+@v1.operation("List Documents", errors=FOUND, description=(
+    "A runner's documents, oldest first: those its document nodes asked for (with their ids, to "
+    "upload files to) and any created for it. A runner has a handful, so there is one page."))
+@v1.arguments(DocumentListQuerySchema, location="query")
+@v1.response(200, DocumentListSchema)
+def list_documents(query: dict[str, Any]) -> dict[str, Any]:
+    return {"items": documents.list_documents(principal(), str(query["runner_id"]), node=query.get("node"))}
 
 
 @v1.route("/rego/documents/<uuid:document_id>/", methods=["GET"], tags=TAG)

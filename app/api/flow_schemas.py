@@ -7,7 +7,15 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.schemas import AuditedSchema, BaseSchema, IdempotentSchema, ListQuerySchema, page_of
+from app.api.schemas import (
+    AuditedSchema,
+    BaseSchema,
+    IdempotentSchema,
+    IdFilter,
+    ListQuerySchema,
+    StrictBoolean,
+    page_of,
+)
 from app.engine import NODE_TYPES
 
 NAME = validate.Length(1, 200)
@@ -40,7 +48,7 @@ class FlowUpdateSchema(BaseSchema):
     name = fields.String(validate=NAME)
     description = fields.String(validate=DESCRIPTION)
     tags = TAGS
-    customer_onboarding = fields.Boolean(metadata={
+    customer_onboarding = StrictBoolean(metadata={
         "description": "Open the flow to customers (true) or make it staff-only (false)"})
 
 
@@ -73,7 +81,7 @@ class DesignDuplicateSchema(IdempotentSchema):
 
 
 class DesignListQuerySchema(ListQuerySchema):
-    flow_id = fields.String(validate=ID, metadata={"description": "Only this flow's designs"})
+    flow_id = IdFilter("flow")
 
 
 class ProblemItemSchema(BaseSchema):

@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.schemas import BaseSchema, IdempotentSchema, ListQuerySchema, page_of
+from app.api.schemas import BaseSchema, IdempotentSchema, IdFilter, ListQuerySchema, StrictBoolean, page_of
 
 ID = validate.Length(1, 36)
 ACTION = validate.Length(1, 80)
@@ -28,11 +28,16 @@ def _when(description: str) -> fields.AwareDateTime:
 
 
 # --- requests -------------------------------------------------------------------------------------
+START_DATA_ERRORS = {"invalid": "Must be a JSON object (the start node stores it)."}
+
 class RunnerCreateSchema(IdempotentSchema):
     flow_id = fields.String(validate=validate.Length(1, 80), metadata={
         "description": "The flow (id or slug); its current design is used"})
     design_id = fields.String(validate=ID, metadata={"description": "A design version, instead of flow_id"})
-    data = fields.Raw(allow_none=True, load_default=None, metadata={"description": "The start node's data"})
+    # The start node seeds the store with it, which only an object can: anything else made a
+    # runner that failed at once (201, status failed) instead of a 422 on `data`.
+    data = fields.Dict(allow_none=True, load_default=None, error_messages=START_DATA_ERRORS,
+                       metadata={"description": "The start node's data, an object: it seeds the store"})
     action = fields.String(validate=ACTION, metadata={
         "description": "Also submit this action with `data` at the first waiting node"})
 
@@ -78,8 +83,8 @@ class ParseTemplateSchema(BaseSchema):
 
 
 class RunnerListQuerySchema(ListQuerySchema):
-    flow_id = fields.String(validate=ID)
-    design_id = fields.String(validate=ID)
+    flow_id = IdFilter("flow")
+    design_id = IdFilter("design")
     status = fields.String(validate=validate.OneOf(STATUSES))
     stage = fields.String(validate=validate.Length(1, 80))
     created_after = _when("Created at or after this time")
@@ -89,7 +94,7 @@ class RunnerListQuerySchema(ListQuerySchema):
 
 
 class WarehouseQuerySchema(ListQuerySchema):
-    flow_id = fields.String(required=True, validate=ID)
+    flow_id = IdFilter("flow", required=True)
     projection = fields.String(validate=validate.Length(1, 2000), metadata={
         "description": "JMESPath over each runner's store, e.g. `{pan: applicant.pan, amount: loan.amount}`"})
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -106,10 +111,10 @@ class Seed001RunnerSchema(IdempotentSchema):
     flow_id = fields.String(required=True, validate=validate.Length(1, 80))
     email = fields.String(validate=validate.Length(1, 254))
     mobile = fields.String(validate=validate.Length(1, 32))
-    create_if_not_exists = fields.Boolean(load_default=True)
+    create_if_not_exists = StrictBoolean(load_default=True)
     type = fields.String(load_default="customer", validate=validate.OneOf(["customer"]))
     action = fields.String(validate=ACTION)
-    data = fields.Raw(allow_none=True, load_default=None)
+    data = fields.Dict(allow_none=True, load_default=None, error_messages=START_DATA_ERRORS)
 
     @ma.validates_schema
     def _contact(self, data: dict[str, Any], **_: Any) -> None:

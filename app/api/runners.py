@@ -10,6 +10,7 @@ from flask import Response, request
 from app.api import v1
 from app.api.answers import answer
 from app.api.auth import customer_allowed, principal, public
+from app.api.conventions import errors_on
 from app.api.idempotency import idempotent
 from app.api.runner_schemas import (
     ActivityPageSchema,
@@ -91,7 +92,8 @@ def _filter(query: dict[str, Any]) -> RunnerFilter:
 @v1.arguments(RunnerCreateSchema)
 @v1.response(201, RunnerDetailSchema)
 def create_runner(body: dict[str, Any]) -> dict[str, Any]:
-    outcome = runners.create_runner(principal(), **body)
+    with errors_on("", "data"):
+        outcome = runners.create_runner(principal(), **body)
     return runner_queries.runner_view(outcome.runner)
 
 
@@ -103,7 +105,8 @@ def create_runner(body: dict[str, Any]) -> dict[str, Any]:
 @v1.arguments(RunnerCreateExecuteSchema)
 @v1.response(201, ExecuteResultSchema)
 def create_and_execute_runner(body: dict[str, Any]) -> Response:
-    return answer(execute_result(runners.create_runner(principal(), **body)), status=201)
+    with errors_on("", "data"):
+        return answer(execute_result(runners.create_runner(principal(), **body)), status=201)
 
 
 @v1.route(f"{PREFIX}/<uuid:runner_id>/execute/", methods=["POST"], tags=TAG)
@@ -115,8 +118,9 @@ def create_and_execute_runner(body: dict[str, Any]) -> Response:
 @v1.arguments(EXECUTE_SCHEMA)
 @v1.response(200, ExecuteResultSchema)
 def execute_runner(body: dict[str, Any], runner_id: UUID) -> Response:
-    outcome = runners.execute_runner(principal(), str(runner_id), action=body["action"],
-                                     data=body.get("data"), node=body.get("node"))
+    with errors_on("", "data"):
+        outcome = runners.execute_runner(principal(), str(runner_id), action=body["action"],
+                                         data=body.get("data"), node=body.get("node"))
     return answer(execute_result(outcome))
 
 
@@ -178,7 +182,8 @@ def runner_store(runner_id: UUID) -> dict[str, Any]:
 @v1.route(f"{PREFIX}/<uuid:runner_id>/store/", methods=["PUT"], tags=TAG)
 @v1.operation("Update Store", errors=CHANGED, description=(
     "Merges `data` into the runner's store (objects merge key by key, other values replace). "
-    "Admins and credit officers; recorded in the activity and the audit log."))
+    "Admins and credit officers; recorded in the activity and the audit log. 409 once the runner "
+    "succeeded or was cancelled; a failed runner's store may be fixed before Retry Runner."))
 @v1.arguments(StoreDataSchema)
 @v1.response(200, StoreSchema)
 def update_store(body: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def update_store(body: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
 @v1.route(f"{PREFIX}/<uuid:runner_id>/design/", methods=["PUT"], tags=TAG)
 @v1.operation("Update Runner design", errors=CHANGED, description=(
     "Moves the runner to another version of its flow; that version must have the runner's "
-    "current nodes (409 otherwise)."))
+    "current nodes, and the runner must not have succeeded or been cancelled (409 otherwise)."))
 @v1.arguments(RunnerDesignSchema)
 @v1.response(200, RunnerDetailSchema)
 def update_runner_design(body: dict[str, Any], runner_id: UUID) -> dict[str, Any]:
@@ -231,8 +236,9 @@ def retry_runner(runner_id: UUID) -> dict[str, Any]:
 @v1.route(f"{PREFIX}/<uuid:runner_id>/flow-info/", methods=["GET"], tags=TAG)
 @public
 @v1.operation("No Auth Runner Flow info", errors=(400, 404, 422), public=True, description=(
-    "Public: what a customer-facing page needs to show the runner's current step (flow name, "
-    "reference, status, stage, current nodes with a form's schema). No store, params or secrets."))
+    "Public: what a customer-facing page needs to show a customer's runner's current step (flow "
+    "name, reference, status, stage, current nodes with a form's schema). No store, params or "
+    "secrets. A runner with no customer is not found here."))
 @v1.response(200, FlowInfoSchema)
 def runner_flow_info(runner_id: UUID) -> dict[str, Any]:
     return runner_queries.public_flow_info(str(runner_id))

@@ -2,30 +2,55 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, get_args
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.jsontext import unstorable
 from app.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.services.principal import PrincipalKind
 
 
-def _unsafe_values(value: Any, path: str) -> list[tuple[str, str]]:
-    """Where `value` holds text PostgreSQL cannot store (NUL) or numbers JSON cannot carry (NaN, inf)."""
-    if isinstance(value, str):
-        return [(path, "Text may not contain NUL characters.")] if "\x00" in value else []
-    if isinstance(value, float) and not math.isfinite(value):
-        return [(path, "Numbers must be finite.")]
-    found: list[tuple[str, str]] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            found += _unsafe_values(str(key), child) + _unsafe_values(item, child)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _unsafe_values(item, f"{path}.{index}" if path else str(index))
-    return found
+class StrictBoolean(fields.Boolean):
+    """A JSON `true` or `false`, nothing else. marshmallow's Boolean also takes "yes", "on", 1 and
+    "true", so a client's `{"done": "yes"}` would tick a checklist item for good; ours is a 422."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid")
+
+
+class ActorId(fields.String):
+    """Who acted, as every `*_by` field answers it: the user's, API token's or customer's id, or
+    `system`. Approvals, checklists and documents store `<kind>:<id>` (e.g. `api:3f2c...`), while
+    runners, flows and designs store the bare id, as seed 001's `created_by` shows it; a client
+    comparing `created_by` across endpoints must see one format."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, str):
+            kind, sep, ident = value.partition(":")
+            if sep and kind in get_args(PrincipalKind):
+                value = ident
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class IdFilter(fields.UUID):
+    """A list filter naming an object by its id, loaded as the id's text.
+
+    A filter that is not an id matched nothing, so `?flow_id=personal-loan` (the slug Create
+    Runner accepts) answered an empty list as if the flow had no runners; it is a 422 instead.
+    """
+
+    def __init__(self, what: str, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("description", f"Only this {what}'s (its id)")
+        super().__init__(error_messages={"invalid_uuid": f"Give the {what}'s id (a UUID)."}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs))
 
 
 class BaseSchema(ma.Schema):
@@ -37,7 +62,7 @@ class BaseSchema(ma.Schema):
     @ma.pre_load
     def _reject_unsafe_values(self, data: Any, **_: Any) -> Any:
         if isinstance(data, dict | list):
-            found = _unsafe_values(data, "")
+            found = unstorable(data)
             if found:
                 errors: dict[str, list[str]] = {}
                 for path, message in found:
@@ -84,8 +109,8 @@ class AuditedSchema(BaseSchema):
 
     id = fields.String(dump_only=True, required=True)
     company_id = fields.String(dump_only=True, required=True)
-    created_by = fields.String(dump_only=True, allow_none=True, required=True)
-    updated_by = fields.String(dump_only=True, allow_none=True, required=True)
+    created_by = ActorId(dump_only=True, allow_none=True, required=True)
+    updated_by = ActorId(dump_only=True, allow_none=True, required=True)
     created_at = fields.DateTime(dump_only=True, required=True)
     updated_at = fields.DateTime(dump_only=True, allow_none=True, required=True)
 

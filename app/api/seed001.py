@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.auth import authenticate_request, principal
-from app.api.conventions import ApiBlueprint
+from app.api.conventions import ApiBlueprint, errors_on
 from app.api.idempotency import idempotent
 from app.api.runner_schemas import RunnerDetailSchema, Seed001RunnerSchema
 from app.services import customer_auth, customers, runner_queries, runners
@@ -36,6 +36,7 @@ def create_customer_runner(body: dict[str, Any]) -> dict[str, Any]:
     # `type: "customer"`: the caller files the customer's application, so the first step is
     # submitted as that customer (the design's customer permissions apply, not the caller's role).
     on_behalf = customer_auth.customer_principal(customer) if body.get("type") == "customer" else None
-    outcome = runners.start_runner(actor, version, data=body.get("data"), customer_id=customer.id,
-                                   action=body.get("action"), act_as=on_behalf)
+    with errors_on("", "data"):
+        outcome = runners.start_runner(actor, version, data=body.get("data"), customer_id=customer.id,
+                                       action=body.get("action"), act_as=on_behalf)
     return runner_queries.runner_view(outcome.runner)

@@ -19,6 +19,17 @@ def test_malformed_json_is_a_400_problem(client, admin):
     assert "JSON" in assert_problem(response, 400)["detail"]
 
 
+def test_json_nested_too_deeply_is_a_400_problem_not_a_crash(client, admin, start):
+    """Python's parser gives up on very deep nesting with a RecursionError: that is bad JSON too."""
+    runner = start()
+    deep = '{"action": "submit", "data": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    for method, path in (("post", f"/v1/rego/runners/{runner['id']}/execute/"),
+                         ("put", f"/v1/rego/runners/{runner['id']}/store/"), ("post", "/v1/rego/flows/")):
+        response = getattr(client, method)(path, data=deep, content_type="application/json",
+                                           headers={**admin, "Idempotency-Key": "deep-1"})
+        assert "nested too deeply" in assert_problem(response, 400)["detail"], path
+
+
 def test_missing_credentials_are_a_401_problem(client):
     response = client.get("/v1/rego/flows/")
     assert_problem(response, 401)

@@ -51,8 +51,8 @@ def test_a_name_another_flow_of_the_company_has_is_409_on_name(client, admin, ma
     loan = make_flow("Personal loan")
     for name in ("Personal loan", "  personal   LOAN "):
         body = assert_problem(client.post("/v1/rego/flows/", headers=admin, json={"name": name}), 409)
-        assert body["errors"] == [{"path": "name", "message": "A flow named “" + " ".join(name.split())
-                                   + "” already exists; choose another name."}]
+        assert body["errors"] == [{"path": "name", "message": "There is already a flow named "
+                                   "“Personal loan”; choose another name."}]  # as it is written
     gold = make_flow("Gold loan")
     body = assert_problem(client.put(f"/v1/rego/flows/{gold['id']}/", headers=admin,
                                      json={"name": "PERSONAL LOAN"}), 409)
@@ -236,6 +236,26 @@ def test_graph_validation_lists_the_engines_problems(client, admin, make_design)
     assert {(p["code"], p["node"]) for p in body["problems"]} >= {("no_start", None),
                                                                    ("unknown_type", "beam")}
     assert set(body["problems"][0]) == {"code", "message", "node", "edge", "field"}
+
+
+def test_graph_validation_problems_say_what_to_fix(client, admin, make_design):
+    """Clients match on code, node, edge and field; the message is for the admin to read."""
+    document = {"name": "Plain", "start_node": "start", "nodes": [
+        {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "fork"}]},
+        {"name": "fork", "type": "parallel", "config": {},
+         "edges": [{"type": "goto", "target_node": "wait"}, {"type": "goto", "target_node": "shape"}]},
+        {"name": "wait", "type": "timer", "config": {}, "edges": [{"type": "goto", "target_node": "done"}]},
+        {"name": "shape", "type": "transform", "config": {},
+         "edges": [{"type": "goto", "target_node": "done"}]},
+        {"name": "done", "type": "end"}]}
+    body = client.get(f"/v1/rego/designs/{make_design(document)['id']}/validate/", headers=admin).get_json()
+    found = {(p["code"], p["node"], p["edge"], p["field"], p["message"]) for p in body["problems"]}
+    assert found == {
+        ("bad_config", "fork", None, "config", "`join` is required"),
+        ("parallel_without_join", "fork", None, "config.join",
+         "config.join is missing: name the join node where this parallel's branches meet"),
+        ("bad_config", "wait", None, "config", "a timer needs `duration` or `until`"),
+        ("bad_config", "shape", None, "config", "`data` is required")}
 
 
 def test_graph_validation_reports_subflows_that_lead_nowhere(client, admin, make_design):

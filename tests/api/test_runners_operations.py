@@ -55,6 +55,14 @@ def test_update_runner_design_moves_to_a_version_with_its_nodes(client, admin, m
     assert_problem(client.put(url, headers=admin, json={"design_id": lacking["id"]}), 409)
     foreign = make_design(seed000_design())  # another flow's version
     assert_problem(client.put(url, headers=admin, json={"design_id": foreign["id"]}), 422)
+    broken = seed000_design(name="broken")
+    broken["nodes"][0]["edges"] = [{"type": "goto", "target_node": "nowhere"}]
+    invalid = make_design(broken, flow=flow)  # saved as a draft that does not validate
+    assert invalid["is_valid"] is False
+    refused = assert_problem(client.put(url, headers=admin, json={"design_id": invalid["id"]}), 409)
+    assert "does not validate" in refused["detail"]
+    after = client.get(f"/v1/rego/runners/{runner['id']}/", headers=admin).get_json()
+    assert after["design_id"] == same_nodes["id"]
 
 
 def test_parse_template_renders_the_runner_context_with_secrets_masked(client, admin, make_flow,
@@ -88,6 +96,15 @@ def test_cancel_runner_stops_it(client, admin, start):
     assert response.get_json()["status"] == "cancelled"
     assert_problem(client.post(f"{url}execute/", headers=admin, json=SEED000_EXECUTE), 409)
     assert client.post(f"{url}cancel/", headers=admin).status_code in (200, 409)
+    # Its store stays as it ended: a late write is refused and changes nothing.
+    before = client.get(f"{url}store/", headers=admin).get_json()
+    refused = assert_problem(client.put(f"{url}store/", headers=admin, json={"data": {"late": 1}}), 409)
+    assert refused["detail"] == "The runner is cancelled: its store stays as it ended."
+    assert client.get(f"{url}store/", headers=admin).get_json() == before
+    # Nor is it moved to another version: its history belongs to the one it ran on.
+    moved = client.put(f"{url}design/", headers=admin, json={"design_id": runner["design_id"]})
+    assert assert_problem(moved, 409)["detail"] == (
+        "The runner is cancelled: it stays on the version it ran on.")
 
 
 def test_a_failed_runner_is_retried_after_its_store_is_fixed(client, admin, make_flow, make_design):
@@ -109,8 +126,13 @@ def test_a_failed_runner_is_retried_after_its_store_is_fixed(client, admin, make
 
 
 # --- public ---------------------------------------------------------------------------------------
-def test_flow_info_is_public_and_shows_only_the_current_step(client, admin, start):
-    runner = start(data={"pan": "ABCDE1234F"})
+def test_flow_info_is_public_for_a_customers_runner_and_shows_only_the_current_step(client, admin, flow,
+                                                                                   start):
+    made = client.post("/flow/api/runners/", headers=admin, json={
+        "flow_id": flow["id"], "email": "asha@example.com", "create_if_not_exists": True,
+        "data": {"pan": "ABCDE1234F"}})
+    assert made.status_code == 201, made.get_json()
+    runner = made.get_json()
     client.post(f"/v1/rego/runners/{runner['id']}/execute/", headers=admin, json=SEED000_EXECUTE)
     response = client.get(f"/v1/rego/runners/{runner['id']}/flow-info/")
     assert response.status_code == 200
@@ -120,6 +142,8 @@ def test_flow_info_is_public_and_shows_only_the_current_step(client, admin, star
                         {"name": "kyc", "type": "form", "stage": "kyc", "form_schema": KYC_SCHEMA}]}
     assert "ABCDE1234F" not in response.get_data(as_text=True)
     assert_problem(client.get("/v1/rego/runners/00000000-0000-4000-8000-000000000000/flow-info/"), 404)
+    # Staff's own runner (no customer) is not customer-facing: its flow is not shown to anyone.
+    assert_problem(client.get(f"/v1/rego/runners/{start()['id']}/flow-info/"), 404)
 
 
 def test_signed_callbacks_move_the_runner_once(client, admin, company, make_flow, make_design):

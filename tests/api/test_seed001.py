@@ -171,3 +171,26 @@ def test_customer_type_submits_the_first_step_as_the_customer(client, admin, bas
     assert response.get_json()["current_node"] == "kyc"
     refused = client.post(URL, headers=headers, json=seed_body(flow_id, type="staff"))
     assert refused.status_code in (403, 422)
+
+
+def test_a_request_whose_first_step_is_refused_leaves_no_customer_behind(client, admin, basic):
+    """A refused first step answers 422 and changes nothing: asking again without
+    `create_if_not_exists` still finds no such customer."""
+    design = seed000_design()
+    design["nodes"][1]["permissions"] = [{"roles": ["customer"], "actions": ["auto"]}]
+    design["nodes"][1]["config"] = {"schema": {"type": "object", "required": ["pan"],
+                                               "properties": {"pan": {"type": "string"}}}}
+    flow_id = client.post("/v1/rego/flows/", headers=admin,
+                          json={"name": "Strict", "slug": "strict"}).get_json()["id"]
+    made = client.post("/v1/rego/designs/", headers=admin, json={"flow_id": flow_id, "document": design})
+    assert made.status_code == 201, made.get_json()
+    headers, _ = basic
+    body = seed_body(flow_id, email="leak.check@x.example")
+    refused = client.post(URL, headers=headers, json=body)
+    assert refused.status_code == 422, refused.get_json()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Customer)
+                             .where(Customer.email == "leak.check@x.example")) == 0
+    assert db.session.scalar(select(func.count()).select_from(Runner)) == 0
+    again = client.post(URL, headers=headers, json={**body, "create_if_not_exists": False})
+    assert again.status_code == 404

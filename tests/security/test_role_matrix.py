@@ -39,6 +39,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Settings → Team: admins list, add and manage their own company's staff users.
     "settings.team": ADMIN, "settings.team_member": ADMIN, "settings.deactivate_member": ADMIN,
     "settings.reactivate_member": ADMIN, "settings.reset_member_password": ADMIN,
+    "settings.reset_member_second_factor": ADMIN,
     # code and resend need a code sent in this browser first: without one they send you back.
     "onboarding.start": EVERYONE, "onboarding.code": frozenset(), "onboarding.progress": CUSTOMER,
     "onboarding.resend": frozenset(), "onboarding.sign_out": EVERYONE, "onboarding.step": CUSTOMER,
@@ -61,7 +62,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "api_v1.list_designs": STAFF, "api_v1.get_design": STAFF, "api_v1.get_expanded_design": STAFF,
     "api_v1.graph_validation": STAFF, "api_v1.create_design": ADMIN, "api_v1.update_design": ADMIN,
     "api_v1.duplicate_design": ADMIN, "api_v1.mark_current_design": ADMIN,
-    "api_v1.create_document": OPS, "api_v1.get_storage_document": STAFF,
+    "api_v1.create_document": OPS, "api_v1.get_storage_document": STAFF, "api_v1.list_documents": STAFF,
     "api_v1.add_files_to_document": OPS, "api_v1.download_files": STAFF,
     "api_v1.request_document_reupload": OPS, "api_v1.verify_document": OPS,
     "api_v1.list_flows": STAFF, "api_v1.get_flow": STAFF, "api_v1.create_flow": ADMIN,
@@ -86,7 +87,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "designer.index": ADMIN, "designer.create_flow": ADMIN, "designer.flow": ADMIN, "designer.edit": ADMIN,
     "designer.save": ADMIN, "designer.validate": ADMIN, "designer.mark_current": ADMIN,
     "designer.set_onboarding": ADMIN,
-    "designer.duplicate": ADMIN,
+    "designer.duplicate": ADMIN, "designer.save_as_new": ADMIN, "designer.flow_details": ADMIN,
     # Dashboard and settings: the Settings page lists the company settings pages, for admins only.
     "settings.index": ADMIN,
 }

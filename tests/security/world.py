@@ -85,12 +85,13 @@ def bodies(p: dict[str, str]) -> dict[str, Any]:
 BODY_NAMES_TENANT = frozenset({
     "flow_api.create_customer_runner", "api_v1.create_approvals", "api_v1.exchange_token",
     "api_v1.create_design", "api_v1.create_document", "api_v1.create_runner",
-    "api_v1.create_and_execute_runner", "api_v1.query_warehouse"})
+    "api_v1.create_and_execute_runner", "api_v1.query_warehouse",
+    "api_v1.list_documents"})
 # Objects a route acts on when the default would not do: a form waiting for a submit, and an
 # approval nobody decided yet (approve comes first and one person decides once).
 OVERRIDE = {"api_v1.execute_runner": ("runner_id", "form_runner_id"),
             "api_v1.reject_approval": ("approval_id", "second_approval_id")}
-QUERY = {"api_v1.query_warehouse": "flow_id"}
+QUERY = {"api_v1.query_warehouse": "flow_id", "api_v1.list_documents": "runner_id"}
 ROLES = ("admin", "credit_officer", "viewer", "customer", "anonymous", "other_admin")
 
 
