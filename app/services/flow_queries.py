@@ -1,4 +1,5 @@
-"""Reading flows for the designer: pages of flows and versions with their counts."""
+"""Reading flows for the designer: pages of flows and versions with their counts, and the customer
+applications a flow has under way."""
 
 from __future__ import annotations
 
@@ -68,3 +69,24 @@ def startable_flows(actor: Principal) -> list[tuple[str, str]]:
         Flow.company_id == actor.company_id, Flow.current_design_id.is_not(None))
         .order_by(Flow.name, Flow.id))
     return [(row.id, row.name) for row in rows]
+
+
+# After these a runner needs nothing more from the customer (`failed` is for staff to retry or close).
+FINISHED_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+
+
+def has_customer_runners(company_id: str, flow_id: str) -> bool:
+    """Whether any customer has an application of the flow (no access check: for the onboarding
+    pages, which must stay up on a closed flow for those who have one)."""
+    return db.session.scalar(select(Runner.id).where(
+        Runner.company_id == company_id, Runner.flow_id == flow_id,
+        Runner.customer_id.is_not(None)).limit(1)) is not None
+
+
+def count_unfinished_customer_runners(actor: Principal, flow_id: str) -> int:
+    """How many of the flow's customer applications (runners with a customer) are not finished:
+    the ones that carry on when the flow is closed to customers."""
+    flow = flows.get_flow(actor, flow_id)
+    return db.session.scalar(select(func.count()).select_from(Runner).where(
+        Runner.company_id == flow.company_id, Runner.flow_id == flow.id, Runner.customer_id.is_not(None),
+        Runner.status.not_in(FINISHED_STATUSES))) or 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engine import Problem, validate
 from app.extensions import db
-from app.models import DesignVersion, Flow, Role, Runner
+from app.models import ChecklistTemplate, DesignVersion, Flow, Role, Runner
+from app.models.base import new_id
+from app.models.flow import flow_name_key
+from app.services import checklists
 from app.services.audit import record_audit
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.pagination import DEFAULT_LIMIT, Page, paginate
@@ -29,6 +33,7 @@ READER_KINDS = ("staff", "api", "system")
 # draft edited in place would keep serving its stale compiled form. The row holds both instead.
 SERVER_KEYS = ("id", "version")
 MAX_EXPAND_DEPTH = 5
+MAX_VERSION = 2**31 - 1  # the versions column is a 32-bit integer
 
 
 def checksum(document: dict[str, Any]) -> str:
@@ -67,7 +72,9 @@ def _design(actor: Principal, design_id: str, *, lock: bool = False) -> DesignVe
 
 # --- flows ----------------------------------------------------------------------------------------
 def _slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "flow"
+    # Accents folded first ("Pérsonal" -> "personal"), not dropped ("p-rsonal").
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "flow"
 
 
 def _free_slug(company_id: str, base: str) -> str:
@@ -80,18 +87,34 @@ def _free_slug(company_id: str, base: str) -> str:
     return slug
 
 
-def _same_name(text: str) -> str:
-    """How names are compared: pages collapse spaces and people do not read case as a difference."""
-    return " ".join(text.split()).casefold()
+def _name_taken(actor: Principal, name: str, *, other_than: str | None = None) -> Conflict | None:
+    """The Conflict for a name another of the company's flows has (as people read names), if any.
+    It quotes that flow's name as it is written, which may differ from `name` in case or spacing."""
+    taken = db.session.scalar(select(Flow.name).where(
+        Flow.company_id == actor.company_id, Flow.name_key == flow_name_key(name),
+        Flow.id != (other_than or "")).limit(1))
+    if taken is None:
+        return None
+    return Conflict("A flow with this name exists.", [FieldError(
+        "name", f"There is already a flow named “{taken}”; choose another name.")])
 
 
 def _refuse_taken_name(actor: Principal, name: str, *, other_than: str | None = None) -> None:
     """Two flows named alike show as two identical entries in every picker: refuse the second."""
-    wanted = _same_name(name)
-    rows = db.session.execute(select(Flow.id, Flow.name).where(Flow.company_id == actor.company_id))
-    if any(_same_name(taken) == wanted and flow_id != other_than for flow_id, taken in rows):
-        raise Conflict("A flow with this name exists.", [FieldError(
-            "name", f"A flow named “{' '.join(name.split())}” already exists; choose another name.")])
+    conflict = _name_taken(actor, name, other_than=other_than)
+    if conflict is not None:
+        raise conflict
+
+
+def _commit_named(actor: Principal, flow: Flow, conflict_message: str) -> None:
+    """Commit a flow whose name was checked: if another with that name was committed meanwhile,
+    the database refuses this one, and the caller hears about the name, not a retry."""
+    name, flow_id = flow.name, flow.id  # a rollback expires them
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise (_name_taken(actor, name, other_than=flow_id) or Conflict(conflict_message)) from error
 
 
 def create_flow(actor: Principal, *, name: str, slug: str | None = None, description: str = "",
@@ -103,11 +126,12 @@ def create_flow(actor: Principal, *, name: str, slug: str | None = None, descrip
     if slug and db.session.scalar(select(Flow.id).where(Flow.company_id == actor.company_id,
                                                         Flow.slug == slug)):
         raise Conflict("A flow with this slug exists.", [FieldError("slug", "Already taken.")])
-    flow = Flow(company_id=actor.company_id, name=name, description=description, tags=list(tags),
+    flow = Flow(id=new_id(), company_id=actor.company_id, name=name, description=description, tags=list(tags),
                 slug=slug or _free_slug(actor.company_id, _slugify(name)),
                 created_by=actor.id, updated_by=actor.id)
     db.session.add(flow)
-    _commit("A flow with this slug was just created; retry.")
+    record_audit(actor, "flow.created", "flow", flow.id, {"name": flow.name, "slug": flow.slug})
+    _commit_named(actor, flow, "A flow with this slug was just created; retry.")
     return flow
 
 
@@ -140,7 +164,7 @@ def update_flow(actor: Principal, flow_id: str, *, name: str | None = None,
     if customer_onboarding is not None:
         _switch_onboarding(actor, flow, customer_onboarding)
     flow.updated_by = actor.id
-    db.session.commit()
+    _commit_named(actor, flow, "The flow changed meanwhile; retry.")
     return flow
 
 
@@ -170,11 +194,13 @@ def _without_server_keys(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in SERVER_KEYS}
 
 
-def _apply_document(design: DesignVersion, document: dict[str, Any]) -> None:
+def _apply_document(actor: Principal, design: DesignVersion, document: dict[str, Any]) -> None:
     document = _without_server_keys(document)
     design.document = document
     design.checksum = checksum(document)
-    design.is_valid = not validate(document)
+    # Valid as Validate says it (sub-flows and checklist templates found too), not only the graph:
+    # a version tagged "Valid", or made current, could have problems Validate listed.
+    design.is_valid = not _problems(actor, document)
 
 
 def _next_version(flow_id: str) -> int:
@@ -194,7 +220,7 @@ def create_design(actor: Principal, *, flow_id: str, document: dict[str, Any], n
     design = DesignVersion(company_id=actor.company_id, flow_id=flow.id, version=_next_version(flow.id),
                            name=name or str(document.get("name") or flow.name), description=description,
                            created_by=actor.id, updated_by=actor.id)
-    _apply_document(design, document)
+    _apply_document(actor, design, document)
     db.session.add(design)
     db.session.flush()
     if flow.current_design_id is None and design.is_valid:
@@ -231,9 +257,9 @@ def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] 
         raise Conflict(f"Version {design.version} has runners and cannot change; duplicate it "
                        "and edit the copy.")
     if document is not None:
-        _apply_document(design, document)
+        _apply_document(actor, design, document)
         if not design.is_valid and _flow(actor, design.flow_id).current_design_id == design.id:
-            problems = validate(design.document)
+            problems = _problems(actor, design.document)
             db.session.rollback()  # the refused document was flushed; the caller keeps the saved one
             raise _invalid(problems, "The current design must stay valid.")
     if name is not None:
@@ -251,7 +277,7 @@ def mark_current_design(actor: Principal, design_id: str) -> DesignVersion:
     """Make this version the one new runners of its flow start on; it must be valid."""
     _require_admin(actor)
     design = _design(actor, design_id)
-    problems = validate(design.document)
+    problems = _problems(actor, design.document)  # what Validate lists, sub-flows and templates too
     if problems:
         raise _invalid(problems, "Only a valid design can be current.")
     flow = _flow(actor, design.flow_id, lock=True)
@@ -294,12 +320,23 @@ def check_design_document(actor: Principal, design_id: str, document: dict[str, 
 def _problems(actor: Principal, document: dict[str, Any]) -> list[Problem]:
     problems = list(validate(document))
     for node in _nodes(document):
-        if node.get("type") == "subflow":
+        config = node.get("config")
+        # (a missing or non-text `flow` is the engine's finding already)
+        names_a_flow = isinstance(config, dict) and isinstance(config.get("flow"), str)
+        if node.get("type") == "subflow" and names_a_flow and _resolve_subflow(actor, config) is None:
+            problems.append(Problem("missing_flow", f"no design for flow '{config.get('flow')}'"
+                                    + (f" version {config['version']}" if "version" in config else ""),
+                                    node=node.get("name"), field="config.flow"))
+    templates = checklists.template_ids(document)
+    if templates:
+        known = set(db.session.scalars(select(ChecklistTemplate.id).where(
+            ChecklistTemplate.company_id == actor.company_id, ChecklistTemplate.id.in_(templates))))
+        for node in _nodes(document):
             config = node.get("config") or {}
-            if _resolve_subflow(actor, config) is None:
-                problems.append(Problem("missing_flow", f"no design for flow '{config.get('flow')}'"
-                                        + (f" version {config['version']}" if "version" in config else ""),
-                                        node=node.get("name"), field="config.flow"))
+            template_id = config.get("template_id") if node.get("type") == "checklist" else None
+            if template_id and str(template_id) not in known:
+                problems.append(Problem("missing_template", f"no checklist template '{template_id}'",
+                                        node=node.get("name"), field="config.template_id"))
     return problems
 
 
@@ -346,7 +383,9 @@ def _resolve_subflow(actor: Principal, config: dict[str, Any]) -> DesignVersion 
     if flow is None:
         return None
     version = config.get("version")
-    if isinstance(version, int):
+    if isinstance(version, int) and not isinstance(version, bool):
+        if not 1 <= version <= MAX_VERSION:  # no such version; a huge one would overflow the query
+            return None
         return db.session.scalar(select(DesignVersion).where(DesignVersion.flow_id == flow.id,
                                                              DesignVersion.version == version))
     return db.session.get(DesignVersion, flow.current_design_id) if flow.current_design_id else None

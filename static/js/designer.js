@@ -218,8 +218,8 @@
     var text = entry.keys.length ? "Config keys: " + entry.keys.join(", ") : "This type takes no config";
     if (entry.required.length) { text += " (required: " + entry.required.join(", ") + ")"; }
     if (entry.serviceDecides) {
-      return text + ". Decided in the inbox (or its API), which keeps its rules: its edges name the" +
-        " outcomes, and permissions here give nobody a direct action.";
+      return text + ". Decided through " + entry.decidedThrough + ", which keeps its rules: its" +
+        " edges name the outcomes, and permissions here give nobody a direct action.";
     }
     return text + (entry.takesActions ? ". People act on it: its edges name actions." : ".");
   }
@@ -386,10 +386,16 @@
     }
     select(node.name, true);
   }
+  function stopPicking() {
+    state.picking = false;
+    render();
+    announce("Stopped picking a target.");
+  }
   canvas.addEventListener("pointerdown", function (event) {
     var node = nodeFrom(event.target);
     if (!node) {
-      if (!state.picking) { select(null, false); }
+      // A click beside the nodes ends picking (the selection stays), else it clears the selection.
+      if (state.picking) { stopPicking(); } else { select(null, false); }
       return;
     }
     event.preventDefault();
@@ -424,12 +430,6 @@
     if (event.key === "Enter" || event.key === " ") {
       event.preventDefault();
       chooseNode(node);
-      return;
-    }
-    if (event.key === "Escape" && state.picking) {
-      state.picking = false;
-      render();
-      announce("Stopped picking a target.");
       return;
     }
     var steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[event.key];
@@ -472,6 +472,11 @@
       if (from && to) { addEdge(from, to, ($("connect-action").value || "").trim() || "auto"); }
     });
   }
+  // Escape ends picking wherever focus is: after "pick the target" it is still on that button,
+  // where a handler on the drawing alone never heard it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && state.picking) { stopPicking(); }
+  });
   if ($("pick-target")) {
     $("pick-target").addEventListener("click", function () {
       if (!find(state.selected)) { return; }
@@ -507,6 +512,19 @@
     return unsavedAtLoad || source.value !== saved.doc || (nameInput !== null && nameInput.value !== saved.name);
   }
   if (form) { form.addEventListener("submit", function () { saving = true; }); }
+  // Make current publishes the version as last saved: with edits on screen, say so plainly rather
+  // than leave it to the browser's generic "Leave site?".
+  var makeCurrent = document.querySelector("form.make-current[data-unsaved-question]");
+  if (makeCurrent) {
+    makeCurrent.addEventListener("submit", function (event) {
+      if (!hasUnsavedChanges()) { return; }
+      if (window.confirm(makeCurrent.getAttribute("data-unsaved-question"))) {
+        saving = true;  // asked already: no second prompt on the way out
+      } else {
+        event.preventDefault();
+      }
+    });
+  }
   window.addEventListener("pageshow", function () { saving = false; });  // back to a kept page
   window.addEventListener("beforeunload", function (event) {
     if (saving || !hasUnsavedChanges()) { return; }

@@ -138,3 +138,69 @@ def test_leaving_with_unsaved_edits_asks_first_but_not_after_save(live_server: s
     db.session.expire_all()
     assert "notify_1" in {n["name"] for n in flows.get_design(actor, design.id).document["nodes"]}
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_make_current_with_unsaved_edits_says_they_are_not_in_it(live_server: str, chromium: Any, admin,
+                                                                actor, make_design) -> None:
+    from playwright.sync_api import expect
+
+    current = make_design()
+    design = make_design(flow=flows.get_flow(actor, current.flow_id))
+    page = open_editor(chromium, live_server, admin.email, design.id)
+    asked: list[tuple[str, str]] = []
+    decision = {"accept": False}
+
+    def answer(dialog: Any) -> None:
+        asked.append((dialog.type, dialog.message))
+        dialog.accept() if decision["accept"] else dialog.dismiss()
+
+    page.on("dialog", answer)
+    page.get_by_label("Node type", exact=True).first.select_option("notify")
+    page.get_by_role("button", name="Add node").click()
+    make = page.get_by_role("button", name=f"Make version {design.version} current")
+    make.click()  # declined: nothing happens, the edit stays on screen
+    page.wait_for_timeout(300)
+    assert [kind for kind, _ in asked] == ["confirm"]
+    assert "your unsaved changes are not in it and will be lost" in asked[0][1]
+    expect(page.locator('#canvas g.node[data-name="notify_1"]')).to_have_count(1)
+    db.session.expire_all()
+    assert flows.get_flow(actor, design.flow_id).current_design_id == current.id
+
+    decision["accept"] = True  # accepted: made current as saved, with no second "Leave site?"
+    make.click()
+    expect(page.locator(".flash")).to_contain_text("current")
+    assert [kind for kind, _ in asked] == ["confirm", "confirm"]
+    db.session.expire_all()
+    assert flows.get_flow(actor, design.flow_id).current_design_id == design.id
+    assert "notify_1" not in {n["name"] for n in flows.get_design(actor, design.id).document["nodes"]}
+
+
+@pytest.mark.browser
+def test_picking_a_target_ends_with_escape_from_the_button_or_a_click_beside_the_nodes(
+        live_server: str, chromium: Any, admin, actor, make_design) -> None:
+    """After "or pick the target on the drawing" focus is on that button, where Escape did nothing,
+    and a click beside the nodes did nothing either: the next node clicked got an edge."""
+    from playwright.sync_api import expect
+
+    current = make_design()
+    design = make_design(flow=flows.get_flow(actor, current.flow_id))
+    page = open_editor(chromium, live_server, admin.email, design.id)
+    canvas = page.locator("#canvas")
+    canvas.locator('g.node[data-name="apply"]').click()
+    pick = page.get_by_role("button", name="or pick the target on the drawing")
+
+    pick.click()
+    expect(canvas.locator("g.node.picking")).to_have_count(2)
+    page.keyboard.press("Escape")  # focus is still on the button
+    expect(canvas.locator("g.node.picking")).to_have_count(0)
+    expect(page.locator("#announce")).to_have_text("Stopped picking a target.")
+
+    pick.click()
+    canvas.click(position={"x": 5, "y": 5})  # the margin beside every node
+    expect(canvas.locator("g.node.picking")).to_have_count(0)
+    expect(canvas.locator('g.node[data-name="apply"]')).to_have_attribute("aria-pressed", "true")
+    canvas.locator('g.node[data-name="start"]').click()  # selects it: no edge added
+    expect(canvas.locator("g.edge")).to_have_count(2)
+    expect(page.locator("#dirty")).to_be_hidden()
+    assert page.problems == []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.engine import validate
+from app.extensions import db
+from app.models import AuditEntry
 from app.services import flow_queries, flows
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -24,7 +27,7 @@ def test_flow_names_are_unique_in_a_company_whatever_the_case_and_spacing(actor,
     with pytest.raises(Conflict) as caught:
         flows.create_flow(actor, name=" GOLD  loan")
     assert [(e.path, e.message) for e in caught.value.errors] == [
-        ("name", "A flow named “GOLD loan” already exists; choose another name.")]
+        ("name", "There is already a flow named “Gold loan”; choose another name.")]
     car = flows.create_flow(actor, name="Car loan")
     with pytest.raises(Conflict):
         flows.update_flow(actor, car.id, name="gold Loan")
@@ -32,6 +35,36 @@ def test_flow_names_are_unique_in_a_company_whatever_the_case_and_spacing(actor,
     other = Principal.for_user(make_user(roles=("admin",)))  # another company
     assert flows.create_flow(other, name="Gold loan").slug == "gold-loan"
     assert sorted(f.name for f in flows.list_flows(actor).items) == ["Car loan", "Gold Loan"]
+
+
+def test_a_new_flow_is_audited_and_its_slug_folds_accents(actor):
+    flow = flows.create_flow(actor, name="Pérsonal lóan")
+    assert flow.slug == "personal-loan"  # not "p-rsonal-l-an"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "flow.created"))
+    assert (entry.target_id, entry.details) == (flow.id, {"name": "Pérsonal lóan", "slug": "personal-loan"})
+
+
+def test_a_name_taken_between_the_check_and_the_commit_is_refused_by_the_database(actor, monkeypatch):
+    """Two admins creating "Gold loan" at once both pass the service's check; the database's unique
+    `name_key` lets one commit and the other hears about the name, not a bare integrity error."""
+    flows.create_flow(actor, name="Gold loan")
+    car = flows.create_flow(actor, name="Car loan")
+    real = flows._name_taken
+    calls = []
+
+    def check_passes_once(*args, **kwargs):  # the other admin's commit lands right after our check
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(flows, "_name_taken", check_passes_once)
+    with pytest.raises(Conflict) as caught:
+        flows.create_flow(actor, name="gold  LOAN")
+    assert [e.path for e in caught.value.errors] == ["name"]
+    calls.clear()
+    with pytest.raises(Conflict) as caught:
+        flows.update_flow(actor, car.id, name="GOLD loan")
+    assert [e.path for e in caught.value.errors] == ["name"]
+    assert sorted(f.name for f in flows.list_flows(actor).items) == ["Car loan", "Gold loan"]
 
 
 def test_summaries_count_versions_and_name_the_current_one(actor, make_design):
@@ -91,3 +124,20 @@ def test_checking_an_unsaved_document_uses_the_saved_versions_rules_and_stores_n
     assert flows.get_design(actor, design.id).document == design.document
     with pytest.raises(NotFound):
         flows.check_design_document(Principal.for_user(make_user(roles=("admin",))), design.id, edited)
+
+
+@pytest.mark.parametrize("version", [4, 99999999999999999999999, 0])
+def test_a_version_naming_a_sub_flow_that_is_not_there_is_not_valid_nor_made_current(actor, make_design,
+                                                                                     version):
+    from tests.api.conftest import with_subflow
+
+    flows.create_flow_with_first_design(actor, name="Child")  # version 1 only
+    design = make_design(with_subflow("child", version=version))
+    # Validate, the Valid tag and Make current say the same (a huge version is no 500 either).
+    assert [(p.code, p.node) for p in flows.validate_design(actor, design.id)] == [("missing_flow", "child")]
+    assert design.is_valid is False
+    with pytest.raises(ValidationFailed, match="Only a valid design can be current"):
+        flows.mark_current_design(actor, design.id)
+    assert flows.get_flow(actor, design.flow_id).current_design_id != design.id
+    fixed = flows.create_design(actor, flow_id=design.flow_id, document=with_subflow("child", version=1))
+    assert fixed.is_valid and flows.mark_current_design(actor, fixed.id).id == fixed.id

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app import jsontext
 from app.auth import current_principal, role_required
 from app.engine import Problem
 from app.htmx import is_partial_request, render_page
@@ -17,17 +17,23 @@ from app.services import flow_queries, flows
 from app.services.errors import Conflict, ServiceError, ValidationFailed
 from app.web.designer import bp
 from app.web.designer.editor import graph_data, palette, pretty, problem_nodes
-from app.web.designer.forms import ActionForm, DesignCheckForm, DesignForm, NewFlowForm
+from app.web.designer.forms import ActionForm, DesignCheckForm, DesignForm, FlowDetailsForm, NewFlowForm
 
 ADMIN = "admin"
 FLOWS_PER_PAGE = 50
 
 
 def _index_page(form: NewFlowForm, status: int = 200) -> tuple[str, int]:
-    page = flow_queries.list_flow_summaries(current_principal(), limit=FLOWS_PER_PAGE,
-                                            continuation_token=request.args.get("after") or None)
-    return render_template("designer/index.html", form=form, summaries=page.items,
-                           next_token=page.continuation_token), status
+    after = request.args.get("after") or None
+    try:
+        page = flow_queries.list_flow_summaries(current_principal(), limit=FLOWS_PER_PAGE,
+                                                continuation_token=after)
+        stale = None
+    except ValidationFailed as failure:  # a "More flows" link cut short or kept from an old list
+        page = flow_queries.list_flow_summaries(current_principal(), limit=FLOWS_PER_PAGE)
+        stale = f"{failure.message} These are the flows from the first."
+    return render_template("designer/index.html", form=form, summaries=page.items, stale=stale,
+                           next_token=page.continuation_token, older=bool(after) and stale is None), status
 
 
 @bp.get("/", endpoint="index")
@@ -60,11 +66,33 @@ def flow_page(flow_id: UUID) -> str:
     return _flow_page(str(flow_id))
 
 
-def _flow_page(flow_id: str, **context: Any) -> str:
+def _flow_page(flow_id: str, details_form: FlowDetailsForm | None = None, **context: Any) -> str:
     actor = current_principal()
     flow = flows.get_flow(actor, flow_id)
+    details_form = details_form or FlowDetailsForm(formdata=None, data={"name": flow.name,
+                                                                        "description": flow.description})
     return render_template("designer/flow.html", flow=flow, action_form=ActionForm(),
-                           versions=flow_queries.list_versions(actor, flow.id), **context)
+                           details_form=details_form, versions=flow_queries.list_versions(actor, flow.id),
+                           **context)
+
+
+@bp.post("/flows/<uuid:flow_id>/details", endpoint="flow_details")
+@role_required(ADMIN)
+def flow_details(flow_id: UUID) -> Response | tuple[str, int]:
+    """Rename a flow or change its description; a refusal keeps what was typed, open at the field."""
+    actor = current_principal()
+    flow = flows.get_flow(actor, str(flow_id))  # another company's flow: 404 before anything
+    form = FlowDetailsForm()
+    if not form.validate_on_submit():
+        return _flow_page(flow.id, form), 422
+    name = (form.name.data or "").strip()
+    try:
+        flows.update_flow(actor, flow.id, name=name, description=form.description.data or "")
+    except Conflict as refused:  # another flow has that name
+        form.name.errors = [e.message for e in refused.errors if e.path == "name"] or [refused.message]
+        return _flow_page(flow.id, form), 409
+    flash(f"Saved the name and description of “{name}”.", "success")
+    return redirect(url_for("designer.flow", flow_id=flow.id))
 
 
 def _editor_context(design: DesignVersion, form: DesignForm, *, problems: list[Problem] | None = None,
@@ -91,7 +119,7 @@ def _differs_from_saved(form: DesignForm, design: DesignVersion) -> bool:
     if (form.name.data or "").strip() != design.name:
         return True
     try:
-        return json.loads(form.document.data or "") != design.document
+        return jsontext.loads(form.document.data or "") != design.document
     except ValueError:
         return True
 
@@ -119,13 +147,36 @@ def save(design_id: UUID) -> Response | tuple[str, int]:
     try:
         saved = flows.update_design(actor, design.id, document=document, name=(form.name.data or "").strip())
     except (Conflict, ValidationFailed) as refused:
-        context = _editor_context(flows.get_design(actor, design.id), form, refusal=refused, drawn=document)
+        # A refused current version lists its problems as Validate does (node, edge, field) and
+        # marks their nodes; the refusal box then offers to keep the text as a new version.
+        problems = (flows.check_design_document(actor, design.id, document)
+                    if isinstance(refused, ValidationFailed) else None)
+        context = _editor_context(flows.get_design(actor, design.id), form, refusal=refused, drawn=document,
+                                  problems=problems)
         return render_template("designer/edit.html", **context), 409 if isinstance(refused, Conflict) else 422
     if saved.is_valid:
         flash(f"Saved version {saved.version}.", "success")
     else:
         flash(f"Saved version {saved.version}. It has problems: Validate lists them.", "warning")
     return redirect(url_for("designer.edit", design_id=saved.id))
+
+
+@bp.post("/<uuid:design_id>/save-as-new", endpoint="save_as_new")
+@role_required(ADMIN)
+def save_as_new(design_id: UUID) -> Response | tuple[str, int]:
+    """Keep the editor's text as the flow's next version, the version it came from unchanged: how
+    unfinished work on the current version, or on one runners started on meanwhile, is saved."""
+    actor = current_principal()
+    design = flows.get_design(actor, str(design_id))
+    form = DesignForm()
+    if not form.validate_on_submit():
+        return render_template("designer/edit.html", **_editor_context(design, form)), 422
+    copy = flows.create_design(actor, flow_id=design.flow_id, document=form.parsed_document(),
+                               name=(form.name.data or "").strip())
+    problems = "" if copy.is_valid else " It has problems: Validate lists them."
+    flash(f"Saved as version {copy.version}; version {design.version} is unchanged.{problems}",
+          "success" if copy.is_valid else "warning")
+    return redirect(url_for("designer.edit", design_id=copy.id))
 
 
 def _why_unchecked(form: DesignCheckForm) -> list[str]:
