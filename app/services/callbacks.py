@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import engine
+from app import engine, jsontext
 from app.executors import dispatch
 from app.extensions import db
 from app.models import CallbackEvent, CallbackToken, Runner
@@ -66,7 +65,7 @@ def receive_callback(token: str, *, event_id: str, timestamp: str, signature: st
                                                         CallbackEvent.event_id == event_id)):
         return CallbackResult(runner, duplicate=True)  # type: ignore[arg-type]
     try:
-        data: Any = json.loads(body) if body else None
+        data: Any = jsontext.loads(body) if body else None
     except ValueError:
         raise errors.ValidationFailed("The callback body must be JSON.") from None
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, inspect, or_, select
 
-from app.engine import Status, load_state, permitted_actions
+from app.engine import RunnerState, Status, can_retry, load_state, permitted_actions
 from app.extensions import db
 from app.models import ActivityEntry, Customer, DesignVersion, Execution, Flow, Runner, Store
 from app.models.approval import ApprovalRequest
@@ -166,10 +166,11 @@ def public_flow_info(runner_id: str) -> dict[str, Any]:
     """What a customer-facing page needs to draw the runner's current step, and nothing more.
 
     No store, no params, no node config but a form's schema, no permissions, no ids but the
-    runner's: anyone holding the runner's (unguessable) id may read this.
+    runner's: anyone holding the runner's (unguessable) id may read this. Only a customer's runner
+    is customer-facing: staff's own runners (of internal flows too) are not found here.
     """
     runner = db.session.get(Runner, runner_id)
-    if runner is None:
+    if runner is None or runner.customer_id is None:
         raise errors.NotFound("No such runner.")
     flow = db.session.get(Flow, runner.flow_id)
     document = runtime.design_for(runner.design_id).raw  # cached per version, not re-read
@@ -213,15 +214,24 @@ def node_statuses(runner: Runner) -> dict[str, str]:
     return {node: status for node, status in rows}
 
 
+def retry_node(runner: Runner) -> str | None:
+    """The node a retry would run again, or None when there is none (the engine's `can_retry`): a
+    runner that failed at an end node has its outcome, not a node to run again."""
+    if runner.status != Status.FAILED:
+        return None  # no state to decode
+    state = load_state(runner.state, store={})
+    return state.failed_node if can_retry(state) else None
+
+
 def runner_actions(actor: Principal, runner: Runner) -> frozenset[str]:
-    """What to offer `actor` on the runner now: "cancel" until it ends, "retry" once it failed.
-    Offering is not deciding: cancel_runner and retry_runner check again."""
+    """What to offer `actor` on the runner now: "cancel" until it ends, "retry" once it failed at a
+    node it can run again. Offering is not deciding: cancel_runner and retry_runner check again."""
     if not runners.may_operate(actor):
         return frozenset()
     offered = set()
     if runner.status not in runtime.FINAL_STATUSES:
         offered.add("cancel")
-    if runner.status == Status.FAILED:
+    if retry_node(runner) is not None:
         offered.add("retry")
     return frozenset(offered)
 
@@ -240,6 +250,37 @@ class WaitingNode:
     work_id: str | None = None  # the pending approval request or open checklist, when there is one
     accepts: tuple[str, ...] = ()  # every action its edges take, whoever may submit them
     roles: tuple[str, ...] = ()  # the actor's roles, to say why nothing is offered
+    service: bool = False  # its service decides it (approvals, checklists, documents): no form here
+    due_at: datetime | None = None  # a timer's pending due time (aware UTC): when it moves on by itself
+    child: ChildRunner | None = None  # a sub-flow's child runner, when the actor's company has it
+
+
+@dataclass(frozen=True)
+class ChildRunner:
+    """A runner a sub-flow node started: what its parent's page links to."""
+
+    id: str
+    ref_id: str
+    status: str
+    node: str | None  # the parent's sub-flow node awaiting it (None for one started otherwise)
+
+
+def child_runners(actor: Principal, runner: Runner) -> list[ChildRunner]:
+    """The runners `runner`'s sub-flow nodes started, oldest first, each with the node awaiting it.
+    The children link back with `parent_runner_id`; this is the other way, in one statement."""
+    _require_reader(actor)
+    if runner.company_id != actor.company_id:
+        return []
+    effects = {p.effect_id: p.node for p in load_state(runner.state, store={}).pending.values()
+               if p.kind == "child"}
+    rows = db.session.execute(
+        select(Runner.id, Runner.ref_id, Runner.status, Runner.parent_effect_id)
+        .where(Runner.company_id == actor.company_id, Runner.parent_runner_id == runner.id)
+        .order_by(Runner.created_at, Runner.id))
+    # The node is known while the child is awaited (its StartChild effect is still pending): that is
+    # when the parent's page links its waiting sub-flow node to it.
+    return [ChildRunner(row.id, row.ref_id, row.status, effects.get(row.parent_effect_id or ""))
+            for row in rows]
 
 
 def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
@@ -247,24 +288,41 @@ def waiting_nodes(actor: Principal, runner: Runner) -> list[WaitingNode]:
     for anyone else). Offering is not deciding: execute_runner and the engine check again."""
     if not runners.may_operate(actor) or runner.company_id != actor.company_id:
         return []
-    slots = load_state(runner.state, store={}).slots
+    state = load_state(runner.state, store={})
     design = runtime.design_for(runner.design_id)
     as_actor = runtime.engine_actor(actor)
+    # Read only when a sub-flow waits: most runners have none, and this page is read often.
+    children = ({c.node: c for c in child_runners(actor, runner) if c.node}
+                if any(p.kind == "child" for p in state.pending.values()) else {})
     found = []
-    for slot in slots.values():
+    for slot in state.slots.values():
         node = design.nodes.get(slot.node)
         if slot.status != "waiting" or node is None:
             continue
         kind = node.type.name
-        # The engine takes these nodes' actions only from their service: people work them in the inbox.
-        inbox = kind if node.type.service_decides else None
+        # The engine takes these nodes' actions only from their service: people work approvals and
+        # checklists in the inbox; a document step moves on when its files are in.
+        inbox = kind if node.type.service_decides and kind in ("approval", "checklist") else None
         title = node.config.get("title")  # as designed: a templated one would show its ${…} raw
         title = title if isinstance(title, str) and "${" not in title else None
         found.append(WaitingNode(node.name, kind, node.stage, title,
                                  permitted_actions(node, as_actor), node.type.accepts_actions, inbox,
                                  _inbox_item(runner, node.name, inbox) if inbox else None,
-                                 accepts=tuple(node.actions), roles=tuple(sorted(actor.roles))))
+                                 accepts=tuple(node.actions), roles=tuple(sorted(actor.roles)),
+                                 service=node.type.service_decides,
+                                 due_at=_timer_due(state, slot.effect_id) if kind == "timer" else None,
+                                 child=children.get(node.name) if kind == "subflow" else None))
     return found
+
+
+def _timer_due(state: RunnerState, effect_id: str | None) -> datetime | None:
+    """When the slot's pending timer fires (the engine's `ScheduleTimer.due_at`, kept in the state)."""
+    pending = state.pending.get(effect_id or "")
+    if pending is None or pending.kind != "timer" or pending.due_at is None:
+        return None
+    # An `until` timer keeps the offset its template rendered (+05:30); the page says UTC.
+    due = pending.due_at
+    return due.astimezone(UTC) if due.tzinfo else due.replace(tzinfo=UTC)
 
 
 def _inbox_item(runner: Runner, node: str, kind: str) -> str | None:

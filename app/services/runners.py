@@ -197,10 +197,20 @@ def retry_runner(actor: Principal, runner_id: str) -> Runner:
     """Re-run a failed runner from its failed node with a fresh round of attempts."""
     _require_operator(actor)
     runner = get_runner(actor, runner_id)
-    step = runtime.transition(runner.id, engine.RetryRequested(runtime.engine_actor(actor)),
-                              actor=actor, activity=lambda s: (record_activity(
-                                  s.row, "runner.retry", actor=actor, message="Retried."), record_audit(
-                                  actor, "runner.retried", "runner", s.row.id)), row=runner)
+    # The engine's rule (can_retry) in plain words: its own refusal is worded for developers. A
+    # runner that ended at a failed end node has an outcome, not a node to run again.
+    nothing_to_retry = "This runner has no failed node to run again."
+    if not engine.can_retry(engine.load_state(runner.state, store={})):
+        raise errors.Conflict(nothing_to_retry)
+    try:
+        step = runtime.transition(runner.id, engine.RetryRequested(runtime.engine_actor(actor)),
+                                  actor=actor, activity=lambda s: (record_activity(
+                                      s.row, "runner.retry", actor=actor, message="Retried."), record_audit(
+                                      actor, "runner.retried", "runner", s.row.id)), row=runner)
+    except errors.Conflict as refused:
+        if isinstance(refused.__cause__, engine.InvalidState):  # retried or cancelled meanwhile
+            raise errors.Conflict(nothing_to_retry) from refused
+        raise
     if step.to_dispatch():
         dispatch(*step.to_dispatch())
         db.session.refresh(step.row)
@@ -216,7 +226,15 @@ def move_runner_design(actor: Principal, runner_id: str, design_id: str) -> Runn
         raise errors.ValidationFailed("That design belongs to another flow.",
                                       [errors.FieldError("design_id", "Pick a version of this flow.")])
     step = runtime.load(runner.id)
-    new_design = runtime.compiled_design(target)
+    if step.row.status in runtime.FINAL_STATUSES:  # its history belongs to the version it ran on
+        db.session.rollback()
+        raise errors.Conflict(f"The runner is {step.row.status}: it stays on the version it ran on.")
+    try:
+        new_design = runtime.compiled_design(target)
+    except engine.DesignError as error:
+        db.session.rollback()
+        raise errors.Conflict(f"Design version {target.version} does not validate; fix it before "
+                              "moving runners to it.") from error
     missing = engine.check_migration(step.state, new_design)
     if missing:
         db.session.rollback()

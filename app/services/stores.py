@@ -83,6 +83,9 @@ def update_runner_store(actor: Principal, runner_id: str, data: dict[str, Any]) 
     names = sorted(map(str, data))
     for _ in range(MAX_TRIES):
         step = runtime.load(runner.id)
+        if step.row.status in runtime.FINAL_STATUSES:  # a failed one may be fixed, then retried
+            db.session.rollback()
+            raise errors.Conflict(f"The runner is {step.row.status}: its store stays as it ended.")
         merged = deep_merge(copy.deepcopy(step.store.data or {}), copy.deepcopy(data))
         now = utcnow()
         bumped = db.session.execute(

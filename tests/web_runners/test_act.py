@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import ApprovalRequest
 from app.services import approvals, runners, stores
 from app.web.runners.start_forms import node_prefix
-from tests.inbox.conftest import APPROVAL, chain
+from tests.inbox.conftest import APPROVAL, DOCUMENTS, chain
 from tests.web_runners.conftest import WAITS
 
 # apply asks for an amount in whole rupees; admins may try any action, officers only submit.
@@ -65,7 +65,9 @@ def test_the_nodes_schema_refusal_shows_at_the_field_and_keeps_the_text(client, 
     response = act(client, runner, csrf, node="apply", action="submit", payload=typed)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "amount: &#39;ten lakh&#39; is not of type &#39;integer&#39;" in html
+    # Said once, under the data; the alert above points there.
+    assert html.count("amount: &#39;ten lakh&#39; is not of type &#39;integer&#39;") == 1
+    assert 'role="alert">apply did not take this data: see below it.</p>' in html
     assert escape(typed) in html
     bad = act(client, runner, csrf, node="apply", action="submit", payload='{"amount": 5')
     assert bad.status_code == 422 and "This is not valid JSON" in bad.get_data(as_text=True)
@@ -162,6 +164,19 @@ def test_approval_nodes_are_worked_in_the_inbox_not_here(client, lender, sign_in
     assert db.session.get(ApprovalRequest, approval.id).status == "pending"
 
 
+def test_a_document_step_is_not_submitted_from_the_runner_page(client, lender, sign_in):
+    runner = lender.start(lender.flow(chain(DOCUMENTS)))  # its permissions name officers: no matter
+    csrf = sign_in("credit_officer")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "It waits for the customer's documents" in page
+    assert f'name="{node_prefix("kyc_documents")}-action"' not in page
+
+    response = act(client, runner, csrf, node="kyc_documents", action="submit")
+    assert response.status_code == 403
+    assert "once every required one has a file" in response.get_data(as_text=True)
+    assert fresh(lender, runner).current_nodes == ["kyc_documents"]
+
+
 def test_viewers_never_see_or_use_the_forms(client, lender, sign_in):
     runner = lender.start(lender.flow(WAITS))
     csrf = sign_in("viewer")
@@ -183,3 +198,47 @@ def test_another_companys_runner_is_not_found(client, lender, sign_in, make_comp
     assert act(client, theirs, csrf, node="apply", action="submit").status_code == 404
     db.session.expire_all()
     assert runners.get_runner(Principal.for_user(other.users["admin"]), theirs.id).status == "waiting"
+
+
+# apply answers a quote (a return edge: the runner stays) before anyone submits.
+QUOTES = {**WAITS, "nodes": [
+    WAITS["nodes"][0],
+    {**WAITS["nodes"][1],
+     "permissions": [{"roles": ["admin"], "actions": ["quote", "submit"]}],
+     "edges": [{"action": "quote", "type": "return",
+                "return": {"transformer": "jmes", "data": {"quote": {"emi": "data.amount"}}}},
+               *WAITS["nodes"][1]["edges"]]},
+    WAITS["nodes"][2]]}
+
+
+def test_an_action_on_a_return_edge_shows_its_answer(client, lender, sign_in):
+    """A quote is asked for its answer: the page only said the runner 'is now waiting'."""
+    runner = lender.start(lender.flow(QUOTES))
+    csrf = sign_in("admin")
+    response = act(client, runner, csrf, node="apply", action="quote", payload='{"amount": 1200}')
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (f"Submitted &#39;quote&#39; at apply. It answered: {{&#34;quote&#34;: {{&#34;emi&#34;: 1200}}}}. "
+            f"{runner.ref_id} stays waiting there; the answer is merged into its store.") in html
+    assert fresh(lender, runner).current_nodes == ["apply"]
+
+
+# start -> split -> (pause: a timer, hook: a callback) -> both (join) -> done
+BRANCHES = {"name": "Branches", "start_node": "start", "nodes": [
+    {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "split"}]},
+    {"name": "split", "type": "parallel", "config": {"join": "both"},
+     "edges": [{"type": "goto", "target_node": "pause"}, {"type": "goto", "target_node": "hook"}]},
+    {"name": "pause", "type": "timer", "config": {"duration": 3600},
+     "edges": [{"type": "goto", "target_node": "both"}]},
+    {"name": "hook", "type": "callback", "edges": [{"type": "goto", "target_node": "both"}]},
+    {"name": "both", "type": "join", "edges": [{"type": "goto", "target_node": "done"}]},
+    {"name": "done", "type": "end"}]}
+
+
+def test_nodes_that_wait_on_their_own_say_what_for(client, lender, sign_in):
+    """ "It waits for timer work to finish" told an officer nothing about when it moves on."""
+    runner = lender.start(lender.flow(BRANCHES))
+    sign_in("admin")
+    html = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "It waits for its timer: the runner moves on by itself when it is due;" in html
+    assert "It waits for an outside system to call back (Runner Callback Handler in the API);" in html
+    assert "work to finish" not in html

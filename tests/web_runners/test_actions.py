@@ -35,12 +35,15 @@ def test_a_cancel_without_a_good_reason_keeps_what_was_typed(client, lender, sig
     csrf = sign_in("admin")
     missing = client.post(f"/runners/{runner.id}/cancel", data={"csrf_token": csrf, "reason": "  "})
     assert missing.status_code == 422
-    assert "Say why the runner is cancelled." in missing.get_data(as_text=True)
+    assert missing.get_data(as_text=True).count("Say why the runner is cancelled.") == 1  # at the field
     too_long = "because " * 70
     response = client.post(f"/runners/{runner.id}/cancel", data={"csrf_token": csrf, "reason": too_long})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Field cannot be longer than 500 characters." in html
+    # The alert pointed at the wrong problem ("Say why") for a reason that was only too long.
+    assert 'role="alert">Not cancelled: see the reason below.</p>' in html
+    assert "Say why the runner is cancelled." not in html
     assert too_long.strip() in html and "<details class=\"cancel\" open>" in html
     assert client.post(f"/runners/{runner.id}/cancel", data={"reason": "no CSRF token"}).status_code == 400
     assert status_of(lender, runner) == "waiting"
@@ -56,7 +59,7 @@ def test_a_conflict_is_a_message_not_an_error_page(client, lender, sign_in):
     assert again.status_code == 200 and "runner is already cancelled" in again.get_data(as_text=True)
     retried = client.post(f"/runners/{runner.id}/retry", data={"csrf_token": csrf}, follow_redirects=True)
     assert retried.status_code == 200
-    assert "runner is cancelled with no failed node to retry" in retried.get_data(as_text=True)
+    assert "This runner has no failed node to run again." in retried.get_data(as_text=True)
 
 
 def test_retry_runs_the_failed_node_again(client, lender, sign_in):

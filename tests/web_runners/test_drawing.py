@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.web.graph import NODE_HEIGHT, NODE_WIDTH
+from app.web.graph import NODE_HEIGHT, NODE_WIDTH, Line, layout, lines
 from app.web.runners.drawing import draw, node_state
 from app.web.runners.values import value_rows
 
@@ -21,6 +21,19 @@ from app.web.runners.values import value_rows
 ])
 def test_node_state(name, latest, status, expected):
     assert node_state(name, current=["a"], latest=latest, runner_status=status) == expected
+
+
+@pytest.mark.parametrize("target", [["e"], {"name": "e"}, 7, None])
+def test_an_edge_whose_target_is_not_a_name_is_not_drawn(target):
+    """`lines` raised TypeError (unhashable) on a list or object target, failing the whole page."""
+    document = {"start_node": "s", "nodes": [
+        {"name": "s", "type": "start", "edges": [{"type": "goto", "target_node": target},
+                                                 {"type": "goto", "target_node": "e"}]},
+        {"name": "e", "type": "end"}]}
+    assert lines(document) == [Line("s", "e", "auto", "goto")]
+    assert [box.name for box in layout(document).boxes] == ["s", "e"]
+    drawing = draw(document, current=["s"], statuses={}, runner_status="running")
+    assert [(e.source, e.target) for e in drawing.edges] == [("s", "e")]
 
 
 def test_arrows_go_forward_side_to_side_and_back_underneath():
@@ -53,3 +66,30 @@ def test_values_are_cut_with_the_full_json_kept():
     assert rows[0].short == '{"k": 1}' and rows[0].full is None
     assert rows[1].short == "x" * 79 + "…" and rows[1].full == '"' + "x" * 100 + '"'
     assert rows[2].short == "null"
+
+
+def test_each_arrow_carries_its_edges_condition():
+    """A condition node's two "auto" arrows did not say which way the runner goes, or when."""
+    document = {"start_node": "route", "nodes": [
+        {"name": "route", "type": "condition", "fallback_node": "no", "edges": [
+            {"type": "goto", "target_node": "missing"},  # not drawn: no such node
+            {"type": "goto", "target_node": "yes", "config": {"condition": "store.score >= 650"}},
+            {"type": "return", "action": "peek"},
+            {"type": "goto", "target_node": "no"}]},
+        {"name": "yes", "type": "end"}, {"name": "no", "type": "end"}]}
+    drawing = draw(document, current=[], statuses={}, runner_status="waiting")
+    assert [(e.target, e.kind, e.condition) for e in drawing.edges] == [
+        ("yes", "goto", "store.score >= 650"), ("no", "goto", None), ("no", "fallback", None)]
+
+
+def test_the_nodes_table_says_when_an_edge_is_taken(client, lender, sign_in):
+    flow = lender.flow({"name": "Routes", "start_node": "start", "nodes": [
+        {"name": "start", "type": "start", "edges": [
+            {"type": "goto", "target_node": "big", "config": {"condition": "data.amount > 100"}},
+            {"type": "goto", "target_node": "small"}]},
+        {"name": "big", "type": "end"}, {"name": "small", "type": "end"}]})
+    runner = lender.start(flow, data={"amount": 5})
+    sign_in("viewer")
+    html = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "big (auto, if <code>data.amount &gt; 100</code>), small (auto)" in html
+    assert "start → big: auto, if data.amount &gt; 100</title>" in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.services import runners
+from tests.web_runners.conftest import FAILS
 
 # A loan reviewed at `review` (stage Review) and decided at an end node (stage Decision). Declining it
 # is a success of the process, with "Not approved" as its outcome.
@@ -53,14 +54,49 @@ def test_an_end_nodes_message_and_stage_are_the_runners_outcome(client, lender, 
                                                                       "Decision")
 
 
-def test_a_failed_runner_shows_its_reason_not_an_outcome(client, lender, sign_in):
-    failing = {**DECIDED, "nodes": [*DECIDED["nodes"][:3], {
-        "name": "rejected", "type": "end", "stage": "Decision",
-        "config": {"status": "failed", "message": "Not eligible"}}]}
-    runner = lender.start(lender.flow(failing))
+FAILED_END = {**DECIDED, "nodes": [*DECIDED["nodes"][:3], {
+    "name": "rejected", "type": "end", "stage": "Decision",
+    "config": {"status": "failed", "message": "Not eligible"}}]}
+
+
+def test_a_runner_failed_at_its_end_node_shows_its_outcome_and_offers_no_retry(client, lender, sign_in):
+    runner = lender.start(lender.flow(FAILED_END))
     runners.execute_runner(lender.admin, runner.id, action="reject", data={})
-    sign_in("viewer")
+    csrf = sign_in("admin")
     page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
     assert 'id="runner-status">failed<' in page
-    assert '<dt>Reason</dt><dd class="reason" id="runner-outcome">Not eligible</dd>' in page
-    assert "<dt>Stage</dt><dd>Decision</dd>" in page
+    assert '<dt>Outcome</dt><dd class="reason" id="runner-outcome">Not eligible</dd>' in page
+    assert "<dt>Stage</dt><dd>Decision</dd>" in page and "<dt>Ended at</dt><dd>rejected</dd>" in page
+    assert ("It ended at its end node rejected with the outcome “Not eligible”. There is no failed node "
+            "to run again, so it cannot be retried.") in page
+    assert ">Retry</button>" not in page and "Retrying runs that node again" not in page
+    assert "Cancel this runner" in page  # it is not final: an operator may still close it
+    assert 'hx-trigger="every 3s"' not in page  # nothing will move it by itself
+
+    # A stale page's Retry: refused in plain words, and still nothing offered.
+    refused = client.post(f"/runners/{runner.id}/retry", data={"csrf_token": csrf}, follow_redirects=True)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert '<p class="flash flash-danger">This runner has no failed node to run again.</p>' in html
+    assert "with no failed node to retry" not in html and ">Retry</button>" not in html
+
+
+def test_a_cancel_reason_is_labelled_a_reason_not_an_outcome(client, lender, sign_in):
+    runner = lender.start(lender.flow(FAILED_END))
+    runners.execute_runner(lender.admin, runner.id, action="reject", data={})
+    csrf = sign_in("credit_officer")
+    response = client.post(f"/runners/{runner.id}/cancel", follow_redirects=True,
+                           data={"csrf_token": csrf, "reason": "Test cleanup"})
+    page = response.get_data(as_text=True)
+    assert 'id="runner-status">cancelled<' in page
+    assert '<dt>Reason</dt><dd class="reason" id="runner-outcome">Test cleanup</dd>' in page
+    assert "Outcome" not in page and "Ended at" not in page and "cannot be retried" not in page
+
+
+def test_a_failure_at_a_node_is_labelled_an_error_and_offers_retry(client, lender, sign_in):
+    runner = lender.start(lender.flow(FAILS))
+    sign_in("admin")
+    page = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert '<dt>Error</dt><dd class="reason" id="runner-outcome">start: no &#39;auto&#39; edge' in page
+    assert "It failed at start. Retrying runs that node again" in page and ">Retry</button>" in page
+    assert "<dt>At</dt><dd>start</dd>" in page and "cannot be retried" not in page

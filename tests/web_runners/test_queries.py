@@ -7,6 +7,7 @@ import pytest
 from app.services import errors, flows, runner_queries, runners, stores
 from app.services.principal import Principal
 from tests.web_runners.conftest import FAILS, WAITS
+from tests.web_runners.test_outcome import FAILED_END
 
 
 def failed_three_times(lender):
@@ -73,6 +74,18 @@ def test_runner_actions_offer_what_the_use_cases_allow(lender):
         runners.retry_runner(viewer, failed.id)
     cancelled = runners.cancel_runner(officer, waiting.id, reason="done with it")
     assert runner_queries.runner_actions(lender.admin, cancelled) == frozenset()
+
+
+def test_a_runner_failed_at_its_end_node_is_not_offered_a_retry_nor_retried(lender):
+    ended = lender.start(lender.flow(FAILED_END))
+    ended = runners.execute_runner(lender.admin, ended.id, action="reject", data={}).runner
+    failed = lender.start(lender.flow(FAILS))
+    assert (ended.status, ended.status_reason) == ("failed", "Not eligible")
+    assert runner_queries.retry_node(ended) is None and runner_queries.retry_node(failed) == "start"
+    assert runner_queries.runner_actions(lender.admin, ended) == {"cancel"}
+    with pytest.raises(errors.Conflict) as refused:  # the API's Retry Runner answers the same
+        runners.retry_runner(lender.admin, ended.id)
+    assert refused.value.message == "This runner has no failed node to run again."
 
 
 def test_runner_labels_name_flow_version_and_customer(lender, make_company, make_user):

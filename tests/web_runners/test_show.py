@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import url_for
 
-from app.services import flows, outbound_allowlist, runners, secrets, stores
+from app.engine import load_state
+from app.extensions import db
+from app.models import Runner
+from app.services import clock, flows, outbound_allowlist, runner_queries, runners, secrets, stores
 from app.services.principal import Principal
 from app.web.runners import views
+from app.web.runners.waiting import from_now
 from tests.effects.stub_server import StubResponse, StubServer
 from tests.web_runners.conftest import FAILS, HTMX, WAITS, calls_out
 
@@ -38,7 +43,7 @@ def test_the_header_and_the_graph_show_where_a_waiting_runner_is(client, lender,
     assert 'id="runner-status">waiting<' in html and "application" in html
     assert "runners.css" in html and "runners.js" in html
     # The graph: the form is where the runner waits, start is done, the end is not reached yet.
-    assert '<svg class="graph"' in html
+    assert '<svg class="graph graph--min-' in html
     assert state_of(html, "apply") == "waiting"
     assert state_of(html, "start") == "ok"
     assert state_of(html, "done") == "idle"
@@ -185,3 +190,80 @@ def test_the_design_link_appears_once_the_designer_lets_the_reader_in(app, clien
             link = url_for("designer.edit", design_id=runner.design_id)
         assert (f'href="{link}">Open the design</a>' in html) is shown
     assert ("Open the design" in html) is shown
+
+
+def test_a_sub_flows_runner_links_the_runner_that_started_it(client, lender, sign_in):
+    """A child runner's page never said it belonged to another runner's sub-flow node."""
+    child_flow = lender.flow(WAITS, name="Child checks")
+    parent = lender.start(lender.flow({"name": "Parent", "start_node": "start", "nodes": [
+        {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "child"}]},
+        {"name": "child", "type": "subflow", "config": {"flow": child_flow.slug},
+         "edges": [{"type": "goto", "target_node": "done"}]},
+        {"name": "done", "type": "end"}]}))
+    child = db.session.query(Runner).filter_by(parent_runner_id=parent.id).one()
+    sign_in("viewer")
+    html = client.get(f"/runners/{child.id}").get_data(as_text=True)
+    assert (f'<dt>Sub-flow of</dt><dd><a href="/runners/{parent.id}">{parent.ref_id}</a>, which waits at its '
+            "sub-flow node until this runner ends</dd>") in html
+    assert "Sub-flow of" not in client.get(f"/runners/{parent.id}").get_data(as_text=True)
+
+
+# start -> pause (a timer of three hours) -> done
+PAUSES = {"name": "Pauses", "start_node": "start", "nodes": [
+    {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "pause"}]},
+    {"name": "pause", "type": "timer", "config": {"duration": "PT3H"},
+     "edges": [{"type": "goto", "target_node": "done"}]},
+    {"name": "done", "type": "end"}]}
+
+
+def test_a_waiting_timer_says_when_it_fires(client, lender, sign_in):
+    """ "It waits for its timer" never said when: the due time is in the runner's pending timer."""
+    before = clock.now()
+    runner = lender.start(lender.flow(PAUSES))
+    [timer] = load_state(runner.state, store={}).pending.values()
+    assert timedelta(hours=3) <= timer.due_at - before < timedelta(hours=3, minutes=1)
+    sign_in("admin")
+    html = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    due = timer.due_at.astimezone(UTC)
+    assert (f'<p class="timer-due">Due <time datetime="{due.isoformat()}">'
+            f'{due:%Y-%m-%d %H:%M:%S} UTC</time> (in 3 hours).</p>') in html
+    with clock.travel(timedelta(hours=3, minutes=20)):  # due, but no worker has fired it yet
+        late = client.get(f"/runners/{runner.id}").get_data(as_text=True)
+    assert "UTC</time> (20 minutes ago: it fires on the worker's next round).</p>" in late
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (20, "within a minute"), (90, "in 2 minutes"), (3 * 3600 - 1, "in 3 hours"), (3600, "in 1 hour"),
+    (2 * 86_400 + 60, "in 2 days"), (-30, "under a minute ago"), (-600, "10 minutes ago")])
+def test_from_now_says_roughly_how_far_off(seconds, words):
+    now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert from_now(now + timedelta(seconds=seconds), now) == words
+
+
+def test_a_waiting_sub_flow_node_links_the_runner_it_started(client, lender, sign_in, make_company,
+                                                             make_user):
+    """The child linked back to its parent; the parent's sub-flow node never said which runner it
+    waits for."""
+    child_flow = lender.flow(WAITS, name="Child checks")
+    parent = lender.start(lender.flow({"name": "Parent", "start_node": "start", "nodes": [
+        {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "child"}]},
+        {"name": "child", "type": "subflow", "config": {"flow": child_flow.slug},
+         "edges": [{"type": "goto", "target_node": "done"}]},
+        {"name": "done", "type": "end"}]}))
+    child = db.session.query(Runner).filter_by(parent_runner_id=parent.id).one()
+    assert runner_queries.child_runners(lender.admin, parent) == [
+        runner_queries.ChildRunner(child.id, child.ref_id, "waiting", "child")]
+    assert runner_queries.child_runners(lender.admin, child) == []
+    stranger = Principal.for_user(make_user(make_company("Other", "other"), roles=("admin",)))
+    assert runner_queries.child_runners(stranger, parent) == []
+
+    sign_in("admin")
+    html = client.get(f"/runners/{parent.id}").get_data(as_text=True)
+    waiting = html[html.index('id="waiting"'):]
+    assert (f'<p class="child-runner">Its sub-flow runner: <a href="/runners/{child.id}">{child.ref_id}</a> '
+            "(waiting).</p>") in waiting
+    runners.execute_runner(lender.admin, child.id, action="submit", data={})
+    db.session.expire_all()
+    assert runner_queries.child_runners(lender.admin, db.session.get(Runner, parent.id)) == [
+        runner_queries.ChildRunner(child.id, child.ref_id, "succeeded", None)]  # no longer awaited
+    assert 'class="child-runner"' not in client.get(f"/runners/{parent.id}").get_data(as_text=True)

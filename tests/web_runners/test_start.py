@@ -112,3 +112,14 @@ def test_the_designer_links_to_start_a_runner_of_a_current_flow(client, lender, 
     assert f'href="/runners/new?flow={flow.id}">Start a runner' in client.get(
         f"/designs/flows/{flow.id}").get_data(as_text=True)
     assert "Start a runner" not in client.get(f"/designs/flows/{draft.id}").get_data(as_text=True)
+
+
+def test_start_data_the_store_cannot_keep_is_refused_at_the_field(client, lender, sign_in):
+    """NaN and \\u0000 parse in Python but no database column or browser keeps them."""
+    flow = lender.flow(WAITS)
+    csrf = sign_in("admin")
+    for typed in ('{"amount": NaN}', '{"name": "A\\u0000"}'):
+        response = client.post("/runners/new", data={"csrf_token": csrf, "flow": flow.id, "payload": typed})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "This cannot be stored:" in html
+        assert escape(typed) in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -16,6 +17,8 @@ from app.web.runners import bp
 from app.web.runners.start_forms import ActForm, act_form, parsed
 from app.web.runners.views import OPERATORS, page_context
 from app.web.runners.waiting import Refusal
+
+ANSWER_CHARS = 300  # a quote or a lookup fits; the store below has the whole of it
 
 
 @bp.post("/<uuid:runner_id>/act", endpoint="act")
@@ -32,16 +35,33 @@ def act(runner_id: Any) -> Response | tuple[str, int]:
     try:
         moved = runners.execute_runner(actor, runner.id, action=action, data=parsed(form.payload), node=node)
     except ValidationFailed as failure:  # the node's schema, or an action it does not take
-        form.payload.errors = [*form.payload.errors, *(f"{e.path or '(the whole object)'}: {e.message}"
-                                                       for e in failure.errors if e.path != "action")]
-        return _refused(actor, runner, node, form, failure.message, 422)
+        details = [f"{e.path or '(the whole object)'}: {e.message}"
+                   for e in failure.errors if e.path != "action"]
+        form.payload.errors = [*form.payload.errors, *details]
+        # The details show under the data; the alert above says only where to look (not them again).
+        message = f"{node} did not take this data: see below it." if details else failure.message
+        return _refused(actor, runner, node, form, message, 422)
     except PermissionDenied as failure:
         return _refused(actor, runner, node, form, f"You may not do that here: {failure.message}.", 403)
     except Conflict as failure:  # the runner moved on since the page was loaded
         return _refused(actor, runner, node, form, f"The runner has moved on: {failure.message}. "
                         "Nothing was submitted; check where it stands now.", 409)
-    flash(f"Submitted '{action}' at {node}: {runner.ref_id} is now {moved.runner.status}.", "success")
+    if moved.replies:  # a return edge: the node answered and the runner stays where it was
+        answer = "; ".join(_shown(reply.data) for reply in moved.replies)
+        merged = "" if answer == "nothing" else "; the answer is merged into its store"
+        flash(f"Submitted '{action}' at {node}. It answered: {answer}. {runner.ref_id} stays "
+              f"{moved.runner.status} there{merged}.", "success")
+    else:
+        flash(f"Submitted '{action}' at {node}: {runner.ref_id} is now {moved.runner.status}.", "success")
     return redirect(url_for("runners.show", runner_id=runner.id), 303)
+
+
+def _shown(data: Any) -> str:
+    """A return edge's answer on one line, as the API would give it, cut to fit a message."""
+    if data is None or data == {}:  # a return edge without return data
+        return "nothing"
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= ANSWER_CHARS else text[:ANSWER_CHARS - 1] + "…"
 
 
 def _refused(actor: Principal, runner: Runner, node: str, form: ActForm, message: str,  # noqa: PLR0917  one refusal, said once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,12 @@ STATE_LABELS = {
 NAME_CHARS = 20  # a box fits about this many characters; the full name is in its <title>
 DIP = 46  # how far below the boxes an arrow going back to an earlier column runs
 PARALLEL = 10  # px between arrows joining the same two boxes
+# A drawing shrinks to fit its box, but not below this scale: its 14px names stay over 10px.
+LEGIBLE_SCALE = 0.75
+# runners.css has a `graph--min-N` class (min-width: Npx) for N in these steps up to FIT_MAX; no
+# inline styles under the CSP, so a drawing's floor is rounded up to one of them.
+FIT_STEP, FIT_MAX = 50, 2000
+WIDE = 1000  # px: a drawing that may not shrink below this can overflow a laptop-width page
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class DrawnEdge:
     path: str  # SVG path data
     label_x: float
     label_y: float
+    condition: str | None = None  # the edge's config.condition: which way a node goes, and when
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,27 @@ class Drawing:
     height: float
     node_width: int = NODE_WIDTH
     node_height: int = NODE_HEIGHT
+
+    @property
+    def min_width(self) -> int:
+        """The narrowest the drawing may be shown at and stay legible, in whole FIT_STEPs."""
+        return math.ceil(self.width * LEGIBLE_SCALE / FIT_STEP) * FIT_STEP
+
+    @property
+    def fit_class(self) -> str:
+        """The runners.css class sizing the SVG: shrink to the box down to `min_width`, or keep its
+        own size when even that is beyond the classes there are."""
+        return f"graph--min-{self.min_width}" if self.min_width <= FIT_MAX else "graph--natural"
+
+    @property
+    def wide(self) -> bool:
+        """Whether the box may have to scroll sideways to show it all (the page says so)."""
+        return self.min_width > WIDE
+
+
+def end_reached(drawing: Drawing) -> str | None:
+    """The end node the runner reached: entering one ends the runner, so at most one is visited."""
+    return next((n.name for n in drawing.nodes if n.type == "end" and n.state != "idle"), None)
 
 
 def node_state(name: str, *, current: list[str], latest: str | None, runner_status: str) -> str:
@@ -91,10 +120,31 @@ def _route(source: Any, target: Any, shift: float = 0) -> tuple[str, float, floa
     return f"M{x1:g},{y1:g} L{x2:g},{y2:g}", max(x1, x2) + 6, (y1 + y2) / 2, max(y1, y2)
 
 
+def _conditions(document: dict[str, Any]) -> dict[str, list[str | None]]:
+    """Per source node, the condition of each line app.web.graph.lines draws from it, in its order
+    (its goto and fallback edges to existing nodes, then a fallback_node): two edges both labelled
+    "auto" said nothing of which one the runner takes."""
+    nodes = [n for n in document.get("nodes") or [] if isinstance(n, dict) and isinstance(n.get("name"), str)]
+    names = {n["name"] for n in nodes}
+    found: dict[str, list[str | None]] = {}
+    for node in nodes:
+        for edge in node.get("edges") or []:
+            target = edge.get("target_node") if isinstance(edge, dict) else None
+            # As in `lines`: a target that is not a name (a list would not even hash) is not drawn.
+            if isinstance(target, str) and edge.get("type") in ("goto", "fallback") and target in names:
+                condition = (edge.get("config") or {}).get("condition")
+                found.setdefault(node["name"], []).append(condition if isinstance(condition, str) else None)
+        if isinstance(node.get("fallback_node"), str) and node["fallback_node"] in names:
+            found.setdefault(node["name"], []).append(None)
+    return found
+
+
 def draw(document: dict[str, Any], *, current: list[str], statuses: dict[str, str],
          runner_status: str) -> Drawing:
     """The design's layout (app.web.graph) with each node's state and each edge's route."""
     graph = layout(document)
+    conditions = _conditions(document)
+    taken: dict[str, int] = {}
     nodes = [DrawnNode(b.name, b.type, b.x, b.y, node_state(
         b.name, current=current, latest=statuses.get(b.name), runner_status=runner_status))
         for b in graph.boxes]
@@ -104,7 +154,9 @@ def draw(document: dict[str, Any], *, current: list[str], statuses: dict[str, st
         pair = (line.source, line.target)
         seen[pair] = seen.get(pair, -1) + 1  # several arrows between two nodes: side by side
         path, label_x, label_y, low = _route(boxes[line.source], boxes[line.target], PARALLEL * seen[pair])
+        nth = taken[line.source] = taken.get(line.source, -1) + 1
+        condition = (conditions.get(line.source) or [])[nth:nth + 1]
         edges.append(DrawnEdge(line.source, line.target, line.label, line.kind, path,
-                               label_x, label_y + 14 * seen[pair]))
+                               label_x, label_y + 14 * seen[pair], condition[0] if condition else None))
         lowest = max(lowest, low + 14 * seen[pair] + 20)
     return Drawing(nodes, edges, graph.width, lowest)

@@ -10,6 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from app import jsontext
+from app.web.designer.forms import cannot_store
+
 MAX_JSON_CHARS = 100_000  # far beyond a hand-typed object; stops a pasted file early
 
 
@@ -18,18 +21,21 @@ class JsonObject:
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         try:
-            value: Any = json.loads(field.data or "{}") if (field.data or "").strip() else {}
+            value: Any = jsontext.loads(field.data or "{}") if (field.data or "").strip() else {}
         except json.JSONDecodeError as error:
             raise ValidationError(f"This is not valid JSON: {error.msg} (line {error.lineno}, "
                                   f"column {error.colno}).") from None
         if not isinstance(value, dict):
             raise ValidationError('Give a JSON object, such as {"amount": 500000}.')
+        found = jsontext.unstorable(value)
+        if found:  # it would reach the runner's store, which cannot keep it
+            raise ValidationError(cannot_store(found))
 
 
 def parsed(field: Field) -> dict[str, Any]:
     """The field's object once JsonObject passed."""
     text = (field.data or "").strip()
-    return json.loads(text) if text else {}
+    return jsontext.loads(text) if text else {}
 
 
 class StartForm(FlaskForm):

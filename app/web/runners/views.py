@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -12,11 +13,11 @@ from app.auth import current_principal, role_required
 from app.htmx import render_page
 from app.models import Runner
 from app.services import runner_queries, runners, runtime, stores, templates
-from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.pagination import Page
 from app.services.principal import Principal
 from app.web.runners import bp
-from app.web.runners.drawing import STATE_LABELS, draw
+from app.web.runners.drawing import STATE_LABELS, draw, end_reached
 from app.web.runners.forms import CancelForm, FilterForm, RetryForm
 from app.web.runners.values import value_rows
 from app.web.runners.waiting import Refusal, waiting_part
@@ -62,7 +63,8 @@ def live(runner_id: Any) -> str:
     actor = current_principal()
     runner = runners.get_runner(actor, str(runner_id))
     seen = request.args.get("seen", "")[:16]
-    return render_template("runners/_live.html", **_live(actor, runner, seen=seen))
+    return render_template("runners/_live.html",
+                           **_live(actor, runner, seen=seen, seen_at=request.args.get("at", "")[:16]))
 
 
 @bp.get("/<uuid:runner_id>/activity", endpoint="activity")
@@ -92,7 +94,8 @@ def cancel(runner_id: Any) -> Response | tuple[str, int]:
     runner = runners.get_runner(actor, str(runner_id))  # another company's runner: 404 first
     form = CancelForm()
     if not form.validate_on_submit():  # the app's CSRFProtect has already checked the token
-        error = "Say why the runner is cancelled."
+        # The field says what is wrong (missing, or too long); the alert only points there.
+        error = "Not cancelled: see the reason below."
         return render_template("runners/show.html",
                                **page_context(actor, runner, cancel_form=form, action_error=error)), 422
     try:
@@ -118,15 +121,31 @@ def retry(runner_id: Any) -> Response:
 
 
 # --- page parts -----------------------------------------------------------------------------------
-def _live(actor: Principal, runner: Runner, *, seen: str | None = None) -> dict[str, Any]:
+def _where(runner: Runner) -> str:
+    """A short fingerprint of the nodes the runner is at: a poll compares it with the page's."""
+    return hashlib.blake2s("\n".join(sorted(runner.current_nodes or ())).encode(), digest_size=4).hexdigest()
+
+
+def _live(actor: Principal, runner: Runner, *, seen: str | None = None,
+          seen_at: str | None = None) -> dict[str, Any]:
     # The version's document as compiled and cached once per process: this part is polled.
     document = runtime.design_for(runner.design_id).raw
     drawing = draw(document, current=list(runner.current_nodes),
                    statuses=runner_queries.node_statuses(runner), runner_status=runner.status)
+    # Said only of a runner that ended by itself: a cancelled one's status_reason is the cancel reason.
+    ended = runner.status in ("succeeded", "failed") and not runner.current_nodes
+    retry_node = runner_queries.retry_node(runner)
+    # A failed runner moves again only if retried; one failed at its end node never will.
+    stuck = runner.status == "failed" and retry_node is None
     return {"runner": runner, "drawing": drawing, "state_labels": STATE_LABELS,
-            "polling": runner.status not in runtime.FINAL_STATUSES, "poll": POLL,
-            # The status the page was loaded with: once it moved on, say the rest of the page is old.
-            "seen": seen or runner.status, "changed": bool(seen) and seen != runner.status,
+            "ended_at": end_reached(drawing) if ended else None, "retry_node": retry_node,
+            "polling": runner.status not in runtime.FINAL_STATUSES and not stuck, "poll": POLL,
+            # The status and nodes the page was loaded with: once the runner moved on (a new status,
+            # or the same status at other nodes, as when a parallel branch's timer fires), the
+            # rest of the page, "Waiting for" included, is old and the fragment says so.
+            "seen": seen or runner.status, "seen_at": seen_at or _where(runner),
+            "changed": bool(seen) and seen != runner.status,
+            "moved": bool(seen_at) and seen_at != _where(runner),
             "labels": runner_queries.runner_labels(actor, [runner])[runner.id]}
 
 
@@ -152,8 +171,18 @@ def page_context(actor: Principal, runner: Runner, *, cancel_form: CancelForm | 
         "actions": runner_queries.runner_actions(actor, runner),
         "cancel_form": cancel_form or CancelForm(formdata=None), "retry_form": RetryForm(),
         "action_error": action_error, "design_url": _design_url(actor, runner.design_id),
-        "value_rows": value_rows,
+        "value_rows": value_rows, "parent": _parent(actor, runner),
     }
+
+
+def _parent(actor: Principal, runner: Runner) -> Runner | None:
+    """The runner whose sub-flow node started this one: its page is where this one's end is awaited."""
+    if not runner.parent_runner_id:
+        return None
+    try:
+        return runners.get_runner(actor, runner.parent_runner_id)
+    except NotFound:  # not one the actor may see
+        return None
 
 
 def _design_url(actor: Principal, design_id: str) -> str | None:
