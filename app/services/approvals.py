@@ -22,7 +22,7 @@ from sqlalchemy import Select, select, update
 from app.engine import effects as fx
 from app.engine.expressions import ExpressionError, compile_expression
 from app.extensions import db
-from app.models import ApprovalDecision, ApprovalRequest, DesignVersion, Runner, Store
+from app.models import ApprovalDecision, ApprovalRequest, DesignVersion, Runner, Store, User
 from app.models.base import new_id, utcnow
 from app.services import pagination
 from app.services.audit import record_audit
@@ -245,7 +245,8 @@ def actionable(actor: Principal, filters: Filters = Filters(), *, sort: str = "n
     else:
         query = query.order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc())
     # Eligibility depends on levels and earlier deciders (JSON): filter in Python, bounded.
-    found = [r for r in db.session.scalars(query.limit(limit * 4)) if why_not(actor, r) is None]
+    found = [r for r in db.session.scalars(query.limit(limit * 4))
+             if why_not(actor, r, named=False) is None]
     return found[:limit]
 
 
@@ -273,14 +274,26 @@ def store_fields(request: ApprovalRequest) -> list[tuple[str, Any]]:
 def successor(actor: Principal, request: ApprovalRequest) -> ApprovalRequest | None:
     """The request opened after `request` at the same runner node, e.g. once a re-upload sent the
     runner back and it reached the approval again; None if there is none (yet)."""
+    return _neighbour(actor, request, later=True)
+
+
+def predecessor(actor: Principal, request: ApprovalRequest) -> ApprovalRequest | None:
+    """The request opened just before `request` at the same runner node (e.g. the one withdrawn
+    when a re-upload sent the runner back), whatever became of it; None if there is none."""
+    return _neighbour(actor, request, later=False)
+
+
+def _neighbour(actor: Principal, request: ApprovalRequest, *, later: bool) -> ApprovalRequest | None:
+    """The newest other request at the same runner node opened after (or before) `request`."""
     if request.runner_id is None or request.node is None:
         return None
     _require_staff(actor, *STAFF_ROLES)
+    opened = (ApprovalRequest.created_at > request.created_at if later
+              else ApprovalRequest.created_at < request.created_at)
     return db.session.scalar(
         select(ApprovalRequest).where(
             ApprovalRequest.company_id == actor.company_id, ApprovalRequest.runner_id == request.runner_id,
-            ApprovalRequest.node == request.node, ApprovalRequest.id != request.id,
-            ApprovalRequest.created_at > request.created_at)
+            ApprovalRequest.node == request.node, ApprovalRequest.id != request.id, opened)
         .order_by(ApprovalRequest.created_at.desc(), ApprovalRequest.id.desc()).limit(1))
 
 
@@ -291,8 +304,11 @@ def verb_of(decision: str) -> str:
     return "approved" if decision == "approve" else "rejected"
 
 
-def why_not(actor: Principal, request: ApprovalRequest) -> str | None:  # noqa: PLR0911  one rule each
-    """Why `actor` cannot decide the request's current level now, or None if they can."""
+def why_not(actor: Principal, request: ApprovalRequest, *,  # noqa: PLR0911  one rule each
+            named: bool = True) -> str | None:
+    """Why `actor` cannot decide the request's current level now, or None if they can. The level's
+    deciders are named as people read them ("Credit officer", a user's name); `named=False` skips
+    looking names up, for callers that only ask whether (the inbox's filter over many requests)."""
     if request.status != "pending":
         return f"This request is already {request.status}."
     if actor.kind not in ("staff", "api") or actor.company_id != request.company_id:
@@ -302,7 +318,8 @@ def why_not(actor: Principal, request: ApprovalRequest) -> str | None:  # noqa: 
     if not roles and not users:
         roles = set(DECIDER_ROLES)
     if actor.id not in users and not actor.roles & roles:
-        return f"Level {level.get('name')} is for {', '.join(sorted(roles | users))}."
+        deciders = _deciders(request.company_id, roles, users) if named else sorted(roles | users)
+        return f"Level {level.get('name')} is for {', '.join(deciders)}; you cannot decide it."
     if actor.id in request.makers:
         return "You created or submitted this; someone else must decide it."
     for decision in request.decisions:
@@ -311,6 +328,15 @@ def why_not(actor: Principal, request: ApprovalRequest) -> str | None:  # noqa: 
         if decision.actor_id == actor.id and decision.level == request.current_level:
             return "You already decided this level."
     return None
+
+
+def _deciders(company_id: str, roles: set[str], user_ids: set[str]) -> list[str]:
+    """A level's deciders for a message: roles as the team page names them, users by name (an API
+    token or a user no longer there as "a named user"; never an id)."""
+    names = {u.id: u.name or u.email for u in db.session.scalars(select(User).where(
+        User.company_id == company_id, User.id.in_(user_ids)))} if user_ids else {}
+    return ([role.replace("_", " ").capitalize() for role in sorted(roles)]
+            + sorted(names.get(u, "a named user") for u in user_ids))
 
 
 def decide(actor: Principal, approval_id: str, *, decision: str, comment: str = "",
@@ -335,7 +361,9 @@ def decide(actor: Principal, approval_id: str, *, decision: str, comment: str = 
     if reason is not None:
         raise (Conflict if request.status != "pending" else PermissionDenied)(reason)
     if version is not None and version != request.version:
-        raise Conflict("This request changed since you opened it; reload and decide again.")
+        # Not "reload": reloading a refused POST sends the same stale version again.
+        raise Conflict("This request changed since you opened it; open it again to see it as it "
+                       "is now, then decide.")
     level_no, level, now = request.current_level, request.level, utcnow()
     approvals_here = 1 + sum(1 for d in request.decisions
                              if d.level == level_no and d.decision == "approve")

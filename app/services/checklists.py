@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engine import effects as fx
 from app.extensions import db
-from app.models import Checklist, ChecklistItem, ChecklistTemplate, Runner
+from app.models import Checklist, ChecklistItem, ChecklistTemplate, DesignVersion, Flow, Runner
 from app.models.base import new_id, utcnow
 from app.services import pagination
 from app.services.approvals import node_of
@@ -24,6 +25,7 @@ from app.services.audit import record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
+from app.services.runtime import FINAL_STATUSES
 
 OFFICER_ROLES = ("admin", "credit_officer")
 STAFF_ROLES = ("admin", "credit_officer", "viewer")
@@ -119,9 +121,36 @@ def update_template(actor: Principal, template_id: str, *, name: str | None = No
 
 
 def delete_template(actor: Principal, template_id: str) -> None:
+    """Delete a template no design can still open a checklist from; otherwise a Conflict naming
+    the versions that use it (without it, their checklists would open with one "Done" item)."""
     _require(actor, "admin")
-    db.session.delete(get_template(actor, template_id))
+    template = get_template(actor, template_id)
+    used = designs_using_template(actor.company_id, template.id)
+    if used:
+        raise Conflict(f"The template is used by {', '.join(used)}: change those designs to another "
+                       "template (and let runners of older versions finish) before deleting it.")
+    db.session.delete(template)
     db.session.commit()
+
+
+def designs_using_template(company_id: str, template_id: str) -> list[str]:
+    """"<flow> v<n>" for each version that may still open a checklist from the template: its flow's
+    current version, or one whose runners have not finished (a failed one may be retried)."""
+    rows = db.session.execute(
+        select(DesignVersion.id, DesignVersion.version, DesignVersion.document, Flow.name,
+               Flow.current_design_id).join(Flow, Flow.id == DesignVersion.flow_id)
+        .where(DesignVersion.company_id == company_id)).all()
+    live = set(db.session.scalars(select(Runner.design_id).distinct().where(
+        Runner.company_id == company_id, Runner.status.not_in(FINAL_STATUSES))))
+    return [f"{flow_name} v{version}" for design_id, version, document, flow_name, current in rows
+            if (design_id == current or design_id in live) and template_id in template_ids(document)]
+
+
+def template_ids(document: Mapping[str, Any]) -> set[str]:
+    """The checklist templates a design document's checklist nodes name."""
+    return {str(node["config"]["template_id"]) for node in document.get("nodes") or []
+            if isinstance(node, Mapping) and node.get("type") == "checklist"
+            and isinstance(node.get("config"), Mapping) and node["config"].get("template_id")}
 
 
 # ---- runner checklists --------------------------------------------------------------------------
@@ -141,7 +170,9 @@ def open_from_effect(ctx: EffectContext, effect: fx.OpenChecklist) -> None:
     config = effect.config or {}
     checklist = Checklist(id=new_id(), company_id=ctx.company_id, runner_id=ctx.runner_id,
                           flow_id=ctx.flow_id, node=effect.node, effect_id=effect.effect_id,
-                          stage=node_of(ctx.design_id, effect.node).get("stage"),
+                          # A node without a stage leaves the runner's as it was: the checklist is
+                          # at that stage, where "Get checklist at runner stage" looks for it.
+                          stage=node_of(ctx.design_id, effect.node).get("stage") or ctx.stage,
                           template_id=str(config["template_id"]) if config.get("template_id") else None,
                           title=str(config.get("title") or effect.node)[:300], created_at=ctx.now)
     db.session.add(checklist)
@@ -201,8 +232,9 @@ def checklist_at_stage(actor: Principal, runner_id: str, stage: str | None = Non
 
 
 def open_tasks(actor: Principal, *, flow_id: str | None = None, stage: str | None = None,
-               limit: int = 200) -> list[Checklist]:
-    """Open checklists with an undone required item `actor` may tick (the inbox's tasks)."""
+               older_than: timedelta | None = None, limit: int = 200) -> list[Checklist]:
+    """Open checklists with an undone required item `actor` may tick (the inbox's tasks); the
+    inbox's filters as for approvals (`older_than`: opened at least that long ago)."""
     if actor.kind not in ("staff", "api") or not actor.has_role(*OFFICER_ROLES):
         return []
     query = _scoped(actor, status="open")
@@ -210,6 +242,8 @@ def open_tasks(actor: Principal, *, flow_id: str | None = None, stage: str | Non
         query = query.where(Checklist.flow_id == flow_id)
     if stage:
         query = query.where(Checklist.stage == stage)
+    if older_than is not None:
+        query = query.where(Checklist.created_at <= utcnow() - older_than)
     rows = db.session.scalars(query.order_by(Checklist.created_at.desc()).limit(limit))
     return [c for c in rows if any(i.required and not i.done and may_tick(actor, i) for i in c.items)]
 

@@ -45,6 +45,7 @@ ALLOWED_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
 }
 # Shown inline (images and PDF, under a strict CSP); everything else downloads as an attachment.
+PDF_TAIL = 1024  # bytes at a PDF's end that must hold its %%EOF marker
 PREVIEWABLE = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp", "image/gif"})
 DONE = ("uploaded", "verified")
 OPEN = ("requested", "reupload")  # still waiting for a file
@@ -173,6 +174,12 @@ def sniff(data: bytes) -> str:
     if kind is None or kind.mime not in ALLOWED_TYPES:
         raise ValidationFailed("This kind of file is not accepted.", [FieldError(
             "file", "Upload a PDF, an image (JPEG, PNG, WebP, GIF, TIFF), a Word or an Excel file.")])
+    # A PDF ends with %%EOF (a writer may add a little after it). One cut off in saving or sending
+    # starts right but would not open for the officer: say so while the customer still has it.
+    if kind.mime == "application/pdf" and b"%%EOF" not in data[-PDF_TAIL:]:
+        raise ValidationFailed("This PDF is incomplete or damaged.", [FieldError(
+            "file", "The file stops before a PDF's end: it may have been cut off while saving or "
+                    "sending. Open it to check, save it again and upload that copy.")])
     return kind.mime
 
 

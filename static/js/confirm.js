@@ -15,9 +15,21 @@
     event.stopImmediatePropagation();
   }
 
+  // data-confirm-needs="<field name>": the server refuses the action while that field of the form
+  // is empty (a rejection needs a comment), so asking "are you sure?" first would only lead to
+  // that refusal: send it unasked and let the page say what is missing.
+  function missing(form, submitter) {
+    var name = submitter && submitter.getAttribute("data-confirm-needs");
+    var field = name && form && form.elements ? form.elements[name] : null;
+    return Boolean(field && typeof field.value === "string" && !field.value.trim());
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var submitter = event.submitter;
+    if (missing(form, submitter)) {
+      return;
+    }
     var question = (submitter && submitter.getAttribute("data-confirm")) ||
       (form && form.getAttribute && form.getAttribute("data-confirm"));
     ask(question, event);

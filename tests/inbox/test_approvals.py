@@ -101,7 +101,11 @@ def test_only_the_levels_roles_or_users_decide(team: Team, approval_runner, make
 def test_a_named_user_may_decide_a_level(team: Team):
     request = approvals.create_approval(team.maker, resource_type="loan", resource_id="L-1", title="Waiver",
                                         levels=[{"name": "CFO", "approvers": {"users": [team.viewer.id]}}])
-    assert approvals.why_not(team.officer(0), request) is not None
+    # Every door (the API's 403 too) names the level's deciders by name, never by id.
+    with pytest.raises(PermissionDenied) as refused:
+        approvals.approve(team.officer(0), request.id)
+    assert refused.value.message == f"Level CFO is for {team.viewer.name}; you cannot decide it."
+    assert team.viewer.id not in refused.value.message
     decided = approvals.approve(Principal.for_user(team.viewer), request.id, comment="ok")
     assert decided.status == "approved"
 

@@ -13,7 +13,11 @@ from tests.inbox.conftest import APPROVAL, CHECKLIST, Team, chain
 
 
 def sign_in(browser: Any, base: str, email: str) -> Any:
+    """The officer's inbox; decisions ask first (data-confirm): `page.asked` keeps each question,
+    answered OK."""
     page = browser_sign_in(browser, base, email)
+    page.asked = []
+    page.on("dialog", lambda dialog: (page.asked.append(dialog.message), dialog.accept()))
     page.goto(f"{base}/inbox/")
     return page
 
@@ -56,6 +60,8 @@ def test_two_officers_approve_two_levels_and_a_rejection_keeps_its_comment(
     card.get_by_label("Comment").fill("Bureau score below policy")
     card.get_by_role("button", name="Reject").click()
     expect(card).to_have_count(0)
+    assert second.asked[-1] == (f"Reject “Loan of 900000” ({doomed.ref_id})? The request ends rejected; "
+                                "this cannot be undone.")
 
     db.session.expire_all()
     moved = runners.get_runner(team.maker, big.id)

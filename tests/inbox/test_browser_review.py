@@ -133,12 +133,14 @@ def test_inbox_decisions_and_the_completing_tick_say_what_they_did(
 
     status = page.get_by_role("status")
     card = page.locator(f"#approval-{big.id}")
+    page.once("dialog", lambda dialog: dialog.accept())  # a decision asks first
     card.get_by_role("button", name="Approve").click()
     expect(card).to_have_count(0)
     expect(status).to_have_text("Approved level L1 of “Loan of 750000”; level L2 decides next.")
     expect(badge).to_have_text("1")
     expect(page.locator("#inbox-count")).to_have_text("1")
 
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator(f"#approval-{small.id}").get_by_role("button", name="Approve").click()
     expect(status).to_have_text("Approved “Loan of 1000”.")
     # The last card gone: the empty state shows, not an empty "Approvals" heading.

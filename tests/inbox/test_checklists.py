@@ -43,14 +43,16 @@ def test_templates_are_validated_and_keys_made_from_titles(team: Team, template)
         checklists.create_template(team.officer(0), name="Mine", items=ITEMS)
 
 
-def test_template_update_and_delete_leave_open_checklists_alone(team: Team, template, checklist_runner):
+def test_a_template_update_leaves_open_checklists_alone_and_delete_waits_for_them(
+        team: Team, template, checklist_runner):
     _, checklist = checklist_runner
     checklists.update_template(team.maker, template.id, items=[{"title": "Only one"}])
     assert [i.key for i in checklists.get_checklist(team.maker, checklist.id).items] == [
         "bank_statement_checked", "field_visit", "nice_to_have"]
-    checklists.delete_template(team.maker, template.id)
-    with pytest.raises(NotFound):
-        checklists.get_template(team.maker, template.id)
+    with pytest.raises(Conflict, match="used by"):  # its design still opens checklists from it
+        checklists.delete_template(team.maker, template.id)
+    assert checklists.get_template(team.maker, template.id).items == [
+        {"key": "only_one", "title": "Only one", "required": True, "roles": []}]
     assert checklists.get_checklist(team.maker, checklist.id).status == "open"
 
 
@@ -104,6 +106,21 @@ def test_inline_items_work_without_a_template(team: Team, make_flow, start):
     runner = start(make_flow(design))
     checklist = checklists.checklist_at_stage(team.maker, runner.id, "disbursal")
     assert [(i.key, i.title, i.required) for i in checklist.items] == [("a", "A", True)]
+
+
+def test_a_checklist_node_without_a_stage_is_found_at_the_runners_stage(team: Team, make_flow, start):
+    form = {"name": "underwriting_notes", "type": "form", "stage": "underwriting", "config": {},
+            "permissions": [{"roles": ["admin"], "actions": ["submit"]}],
+            "edges": [{"action": "submit", "type": "goto", "target_node": "NEXT"}]}
+    stageless = {key: value for key, value in CHECKLIST.items() if key != "stage"}
+    design = chain(form, stageless)
+    design["nodes"][2]["config"] = {"title": "Quick", "items": [{"key": "a", "label": "A"}]}
+    runner = start(make_flow(design))
+    runners.execute_runner(team.maker, runner.id, action="submit", data={})
+    # The runner keeps the stage it had at the stageless node: its checklist is found there.
+    assert runners.get_runner(team.maker, runner.id).stage == "underwriting"
+    found = checklists.checklist_at_stage(team.maker, runner.id)
+    assert (found.stage, found.title) == ("underwriting", "Quick")
 
 
 def test_concurrent_last_ticks_complete_the_node_exactly_once(app: Flask, team: Team, make_flow, start):

@@ -87,6 +87,18 @@ def test_the_type_is_sniffed_and_the_name_sanitised(team: Team, doc_runner):
         documents.add_file(customer, docs["photo"].id, filename="x.png", data=b"")
 
 
+def test_a_pdf_cut_off_before_its_end_is_refused_and_a_whole_one_taken(team: Team, doc_runner):
+    _, customer, docs = doc_runner
+    truncated = PDF[: PDF.index(b"%%EOF")] + b"2 0 obj\n<< /Length 9000 >>\nstream\n" + b"x" * 2000
+    with pytest.raises(ValidationFailed, match="incomplete or damaged") as refused:
+        documents.add_file(customer, docs["photo"].id, filename="payslip.pdf", data=truncated)
+    assert "cut off" in refused.value.errors[0].message
+    assert documents.get_document(customer, docs["photo"].id).files == []
+    trailing = PDF + b"\r\n" * 20  # some writers add bytes after %%EOF
+    assert documents.add_file(customer, docs["photo"].id, filename="payslip.pdf",
+                              data=trailing).content_type == "application/pdf"
+
+
 def test_uploads_are_size_capped(team: Team, doc_runner, app: Flask):
     _, customer, docs = doc_runner
     app.config["FLOWDESK_UPLOAD_MAX_BYTES"] = 32

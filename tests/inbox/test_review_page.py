@@ -194,3 +194,20 @@ def test_a_request_withdrawn_by_a_cancel_says_the_runner_ended_and_keeps_its_fir
     assert "The runner ended (cancelled: customer withdrew) before this request was fully decided" in text
     assert "the 1 decision made so far is kept in the history below" in text
     assert "A new request opens" not in text and "before anyone decided it" not in text
+
+
+def test_a_re_uploaded_file_under_the_same_name_shows_first_as_the_latest(client, auth, team: Team,
+                                                                          review):
+    _, pan, request = review
+    documents.request_reupload(team.officer(0), pan.id, note="Blurred")
+    db.session.expire_all()
+    documents.add_file(team.officer(0), pan.id, filename="pan.png", data=PNG)  # the same name again
+    fresh = approvals.successor(team.maker, approvals.get_approval(team.maker, request.id))
+    auth.login(team.officers[1].email)
+    page = client.get(f"/inbox/approvals/{fresh.id}").get_data(as_text=True)
+    files = sorted(documents.get_document(team.maker, pan.id).files, key=lambda f: f.uploaded_at)
+    first, latest = (f"/inbox/documents/{pan.id}/files/{f.id}" for f in files)
+    # The latest comes first, says so, and is the one previewed; the earlier one is listed under it.
+    assert page.index(f'href="{latest}"') < page.index("Earlier uploads") < page.index(f'href="{first}"')
+    assert "· latest" in text_of(page) and page.count('class="preview"') == 1
+    assert f'src="{latest}?inline=1"' in page and f'src="{first}?inline=1"' not in page

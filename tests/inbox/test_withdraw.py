@@ -1,6 +1,7 @@
 """Work left behind: a node left without its service (a document step moved on) closes its open
-request; a request its own service completed keeps its outcome. Approval and checklist nodes are
-never left by a person's direct action: that would skip maker-checker and required items."""
+request; a request its own service completed keeps its outcome. Approval, checklist and document
+nodes are never left by a person's direct action: that would skip maker-checker, required items or
+required files."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_a_checklist_cannot_be_skipped_directly_and_a_ticked_one_stays_completed
     template = checklists.create_template(team.maker, name="Disbursal", items=ITEMS[:1])
     flow = make_flow(chain(permitting(CHECKLIST, "complete"), template_id=template.id))
     skipped, ticked = start(flow), start(flow)
-    with pytest.raises(PermissionDenied, match="decided through its checklist request"):
+    with pytest.raises(PermissionDenied, match="decided through its checklist"):
         runners.execute_runner(team.officer(0), skipped.id, action="complete", node="disbursal_checks")
     db.session.expire_all()
     assert checklists.checklist_at_stage(team.maker, skipped.id, "disbursal").status == "open"
@@ -69,11 +70,28 @@ def test_a_checklist_cannot_be_skipped_directly_and_a_ticked_one_stays_completed
     assert checklists.get_checklist(team.maker, opened.id).status == "completed"
 
 
+def test_a_document_step_cannot_be_submitted_without_its_files_even_when_the_node_permits_it(
+        client, team: Team, make_flow, start):
+    customer = customer_principal(team)
+    runner = start(make_flow(chain(permitting(DOCUMENTS, "submit"), REVIEW)), {"amount": 1},
+                   customer_id=customer.id)
+    response = client.post(f"/v1/rego/runners/{runner.id}/execute/", headers=basic(team.officers[0]),
+                           json={"action": "submit", "node": "kyc_documents", "data": {}})
+    assert response.status_code == 403
+    assert "once every required one has a file" in response.get_json()["detail"]
+    db.session.expire_all()
+    assert runners.get_runner(team.maker, runner.id).current_nodes == ["kyc_documents"]
+    statuses = {d.doc_type: d.status for d in documents.list_documents(team.maker, runner.id)}
+    assert statuses == {"pan": "requested", "photo": "requested"}
+
+
 def test_documents_moved_on_without_files_are_withdrawn_and_asked_again_on_return(team: Team,
                                                                                   make_flow, start):
     customer = customer_principal(team)
     runner = start(make_flow(chain(DOCUMENTS, REVIEW)), {"amount": 1}, customer_id=customer.id)
-    runners.execute_runner(team.officer(0), runner.id, action="submit", node="kyc_documents")
+    # Only a trusted service moves a document step on without its files (people are refused above).
+    runners.execute_runner(team.officer(0), runner.id, action="submit", node="kyc_documents",
+                           as_system=True)
     db.session.expire_all()
     statuses = {d.doc_type: d.status for d in documents.list_documents(team.maker, runner.id)}
     assert statuses == {"pan": "withdrawn", "photo": "withdrawn"}

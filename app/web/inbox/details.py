@@ -1,5 +1,5 @@
-"""What the request page shows around an approval: labelled application fields, the customer, what a
-re-upload would do, and the request that replaced a withdrawn one."""
+"""What the request page shows around an approval: labelled application fields, the customer, its
+documents and what a re-upload would do, and the requests before and after a withdrawn one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApprovalRequest, Checklist, Customer, Flow, Runner, Store
+from app.models import (
+    ActivityEntry,
+    ApprovalRequest,
+    Checklist,
+    Customer,
+    Document,
+    Flow,
+    Runner,
+    Store,
+)
 from app.models.base import utcnow
 from app.services import approvals, documents, runtime
 from app.services.principal import Principal
@@ -27,21 +36,36 @@ def request_context(actor: Principal, approval: ApprovalRequest) -> dict[str, An
     customer = db.session.get(Customer, runner.customer_id) if runner and runner.customer_id else None
     pending = approval.status == "pending"
     values = approvals.store_fields(approval)  # the configured fields, read once for both uses
+    asks = reupload_asks(runner)
+    papers = document_context(actor, approval, runner, asks)
     return {
         "runner": runner,
         "customer": customer,
         "customer_line": customer_line(customer, values, store),
         "flow": db.session.get(Flow, approval.flow_id) if approval.flow_id else None,
         "field_rows": field_rows(values, runner),
-        "documents": documents.list_documents(actor, runner.id) if runner else [],
+        **papers,
+        "successor": None if pending else approvals.successor(actor, approval),
+        "follows": follows(actor, approval, asks, papers["documents"]),
+        "checklists": list(db.session.scalars(select(Checklist).where(Checklist.runner_id == runner.id)
+                                              .order_by(Checklist.created_at))) if runner else [],
+        "cannot": approvals.why_not(actor, approval), "now": utcnow(), "tick_form": TickForm(),
+    }
+
+
+def document_context(actor: Principal, approval: ApprovalRequest, runner: Runner | None,
+                     asks: list[ActivityEntry]) -> dict[str, Any]:
+    """What the documents part and the decision's re-upload warning need (the whole page, or one
+    document answering an htmx verify)."""
+    pending = approval.status == "pending"
+    docs = documents.list_documents(actor, runner.id) if runner else []
+    return {
+        "documents": docs,
         # Verify / re-upload act on this request's review: only while it can still be decided.
         "document_actions": pending and actor.has_role("admin", "credit_officer"),
         "reupload_withdraws": pending and approval.node is not None
         and documents.reupload_node(runner) == approval.node,
-        "successor": None if pending else approvals.successor(actor, approval),
-        "checklists": list(db.session.scalars(select(Checklist).where(Checklist.runner_id == runner.id)
-                                              .order_by(Checklist.created_at))) if runner else [],
-        "cannot": approvals.why_not(actor, approval), "now": utcnow(), "tick_form": TickForm(),
+        "unverified_again": unverified_again(docs, asks) if pending else [],
         "verify_form": VerifyForm(), "reupload_form": ReuploadForm(),
         "previewable": documents.PREVIEWABLE,
     }
@@ -145,3 +169,51 @@ def name_in_store(values: list[tuple[str, Any]], store: Mapping[str, Any]) -> st
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+# ---- re-uploads ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Follows:
+    """The request this one follows, and (when a re-upload withdrew it) who asked for what again."""
+
+    request: ApprovalRequest
+    by: str = ""
+    label: str = ""
+    note: str = ""
+
+
+def reupload_asks(runner: Runner | None) -> list[ActivityEntry]:
+    """The runner's "asked for … again" entries, oldest first: the Document row forgets its note
+    once the customer uploads again, the activity `documents.request_reupload` wrote keeps it."""
+    if runner is None:
+        return []
+    return list(db.session.scalars(select(ActivityEntry).where(
+        ActivityEntry.runner_id == runner.id, ActivityEntry.company_id == runner.company_id,
+        ActivityEntry.kind == "document.reupload").order_by(ActivityEntry.at, ActivityEntry.id)))
+
+
+def unverified_again(docs: list[Document], asks: list[ActivityEntry]) -> list[str]:
+    """Labels of required documents asked for again, uploaded again and not verified since."""
+    asked = {ask.details.get("document_id") for ask in asks if isinstance(ask.details, Mapping)}
+    return [d.label for d in docs if d.required and d.status == "uploaded" and d.id in asked]
+
+
+def follows(actor: Principal, approval: ApprovalRequest, asks: list[ActivityEntry],
+            docs: list[Document]) -> Follows | None:
+    """The request opened before this one at the same node and, if it was withdrawn, the re-upload
+    that withdrew it: the last ask between its opening and its withdrawal."""
+    previous = approvals.predecessor(actor, approval)
+    if previous is None or previous.status != "withdrawn":
+        return None if previous is None else Follows(previous)
+    until = previous.updated_at or approval.created_at
+    ask = next((a for a in reversed(asks) if previous.created_at <= a.at <= until), None)
+    if ask is None:
+        return Follows(previous)
+    details = ask.details if isinstance(ask.details, Mapping) else {}
+    label = next((d.label for d in docs if d.id == details.get("document_id")), "") or str(
+        details.get("type") or "a document")
+    by = (ask.actor or "").rsplit(" (", 1)[0]  # "Priya Officer (staff)"
+    # "Priya Officer asked for PAN card again: <note>"; the label is known, so a note may hold anything.
+    note = ask.message.partition(f" asked for {label} again: ")[2] or ask.message.partition(" again: ")[2]
+    return Follows(previous, by or "an officer", label, note)
