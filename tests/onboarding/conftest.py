@@ -84,6 +84,22 @@ ADDRESS = {"line1": "12 MG Road", "city": "Bengaluru", "state": "KARNATAKA", "pi
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def flow_without_reupload(company: Company) -> Flow:
+    """The demo's onboarding design without the review's way back to the documents (slug no-loop),
+    open to customers: a file asked for again is then sent from the progress page."""
+    from app.services import flows
+    from app.services.demo_flows import onboarding_design
+    from app.services.principal import Principal
+
+    design = onboarding_design()
+    review = next(n for n in design["nodes"] if n["name"] == "review")
+    review["edges"] = [e for e in review["edges"] if e["action"] != "reupload"]
+    system = Principal.system(company.id)
+    flow = flows.create_flow(system, name="No loop", slug="no-loop")
+    flows.mark_current_design(system, flows.create_design(system, flow_id=flow.id, document=design).id)
+    return flows.set_customer_onboarding(system, flow.id, open_=True)
+
+
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(app: Flask, tmp_path: Any) -> None:
     """Uploaded bytes go to the test's own folder, never the repository's instance/."""

@@ -156,6 +156,9 @@ def test_document_steps_require_and_check_uploads(onboarding: Onboarding) -> Non
     exe = (io.BytesIO(b"MZ\x90\x00 exe"), "pan.pdf")
     wrong = onboarding.submit({}, "documents", **{"file-pan_card": exe})
     assert wrong.status_code == 422 and "Upload a PDF, an image" in _text(wrong)
+    cut_off = (io.BytesIO(b"%PDF-1.7\n1 0 obj\n<< /Length 900 >>\nstream\n" + b"x" * 400), "pan.pdf")
+    damaged = onboarding.submit({}, "documents", **{"file-pan_card": cut_off})
+    assert damaged.status_code == 422 and "cut off while saving or sending" in _text(damaged)
     assert db.session.query(Runner).one().current_nodes == ["documents"]
 
 
@@ -234,3 +237,13 @@ def test_load_demo_onboarding_is_idempotent_and_valid(app: Flask, demo_company: 
     assert load_demo_onboarding(demo_company).id == flow.id
     started = runners.create_runner(Principal.system(demo_company.id), flow_id=flow.id).runner
     assert started.current_nodes == ["about_you"] and started.stage == "Your details"
+
+
+def test_customer_pages_carry_the_lenders_name_not_flowdesks(onboarding: Onboarding) -> None:
+    lender = onboarding.company.name
+    page = _text(onboarding.client.get(onboarding.url))
+    assert f'<span class="brand">{lender}</span>' in page
+    assert re.search(rf"<title>[^<]* · {re.escape(lender)}</title>", page)
+    assert "Flowdesk" not in page.split("</header>")[0]
+    staff = _text(onboarding.client.get("/login"))  # staff pages stay Flowdesk's
+    assert "· Flowdesk</title>" in staff and ">Flowdesk</a>" in staff

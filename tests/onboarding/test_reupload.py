@@ -17,7 +17,7 @@ from app.models import ApprovalRequest, Customer, Runner, User
 from app.services import approvals, customer_auth, documents, runners
 from app.services.principal import Principal
 from tests.conftest import AuthActions, csrf_from
-from tests.onboarding.conftest import ABOUT_YOU, ADDRESS, PDF, Onboarding
+from tests.onboarding.conftest import ABOUT_YOU, ADDRESS, PDF, Onboarding, flow_without_reupload
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -159,17 +159,7 @@ def test_the_reupload_loop_in_the_services(onboarding: Onboarding, officer: User
 
 def test_without_a_way_back_the_file_is_sent_again_from_the_progress_page(
         app: Flask, client: Any, demo_company: Any, officer_client: Any, officer: User) -> None:
-    from app.services import flows
-    from app.services.demo_flows import onboarding_design
-
-    design = onboarding_design()
-    review = next(n for n in design["nodes"] if n["name"] == "review")
-    review["edges"] = [e for e in review["edges"] if e["action"] != "reupload"]
-    system = Principal.system(demo_company.id)
-    flow = flows.create_flow(system, name="No loop", slug="no-loop")
-    flows.mark_current_design(system, flows.create_design(system, flow_id=flow.id, document=design).id)
-    flows.set_customer_onboarding(system, flow.id, open_=True)
-    onboarding = Onboarding(demo_company, flow, client)
+    onboarding = Onboarding(demo_company, flow_without_reupload(demo_company), client)
     _to_documents(onboarding)
     onboarding.submit({}, "documents", **{"file-pan_card": (io.BytesIO(PDF), "pan.pdf")})
     runner = db.session.query(Runner).one()

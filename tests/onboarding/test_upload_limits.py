@@ -28,7 +28,10 @@ def _text(response: Any) -> str:
 
 
 def _pdf(size: int, name: str) -> FileStorage:
-    return FileStorage(io.BytesIO(PDF + b"0" * (size - len(PDF))), filename=name)
+    # Padded inside (a comment line after the header): a whole PDF still ends with its %%EOF.
+    head, rest = PDF[:9], PDF[9:]  # b"%PDF-1.4\n"
+    padding = b"%" + b"0" * (size - len(PDF) - 2) + b"\n"
+    return FileStorage(io.BytesIO(head + padding + rest), filename=name)
 
 
 def _post(onboarding: Onboarding, url: str, fields: dict[str, Any]) -> Any:

@@ -77,10 +77,22 @@ def headline(runner: Runner) -> tuple[str, str]:
     if runner.status == "waiting":
         return "Under review", "Our team is reviewing your application. We will contact you soon."
     if runner.status == "succeeded":
+        if outcome(runner):
+            return "Complete", ("Your application has been processed. We will contact you about what "
+                                "happens next.")
         return "Complete", "Your application has been processed. We will contact you with the outcome."
     if runner.status == "cancelled":
         return "Closed", "This application was closed. Contact us if you think this is a mistake."
     return "We hit a problem", "Something went wrong on our side. Our team has been told and will follow up."
+
+
+def outcome(runner: Runner) -> str | None:
+    """The decision a finished application reached: its end node's `message` ("Approved", "Not
+    approved"), which the design gives as the outcome. A failure's or a cancel's reason is staff
+    wording (an error, an officer's note), so the customer is shown only a succeeded end's."""
+    if runner.status != "succeeded":
+        return None
+    return (runner.status_reason or "").strip() or None
 
 
 def leaving_note(runner: Runner) -> str:

@@ -32,7 +32,9 @@ class UploadRefused(Exception):
 
 
 def help_text() -> str:
-    return f"PDF, image (JPEG, PNG, WebP), Word or Excel file, up to {describe_size(documents.max_bytes())}."
+    # The same types the documents service's refusal names (GIF and TIFF included).
+    return (f"PDF, image (JPEG, PNG, WebP, GIF, TIFF), Word or Excel file, "
+            f"up to {describe_size(documents.max_bytes())}.")
 
 
 def picker_context() -> dict[str, Any]:
@@ -122,6 +124,9 @@ def document_slots(principal: Principal, runner: Runner, element: dict[str, Any]
             "note": row.note if row is not None and status == "reupload" else "",
             "files": [f.filename for f in row.files] if row is not None and status in documents.DONE else [],
             "needed": status in documents.OPEN and (required or status == "reupload"),
+            # Checked by an officer: the documents service refuses a replacement (only a re-upload
+            # request reopens it), so the page offers no file picker for it.
+            "verified": status == "verified",
             "errors": (errors or {}).get(raw["type"], [])})
     return slots
 
@@ -135,7 +140,10 @@ def take_uploads(principal: Principal, runner: Runner, element: dict[str, Any],
     """
     slots: list[tuple[str, bool]] = []
     if element["type"] == "document":
-        slots += [(d["type"], d["needed"]) for d in document_slots(principal, runner, element)]
+        # A verified document takes no file (the page offers none): one posted anyway is ignored
+        # rather than refused after the page's other files were stored.
+        slots += [(d["type"], d["needed"]) for d in document_slots(principal, runner, element)
+                  if not d["verified"]]
     file_fields = schema_form.file_fields(schema)
     slots += [(name, name in set((schema or {}).get("required") or [])) for name in file_fields]
     picked: dict[str, FileStorage] = {}

@@ -42,8 +42,9 @@ def _step_context(flow: Flow, runner: Runner, element: dict[str, Any] | None, pr
                                "leaving": steps.leaving_note(runner), **uploads.picker_context()}
     if element is None:
         title, message = steps.headline(runner)
-        context.update(headline=title, message=message, polling=runner.status in ("queued", "running"),
-                       poll_seconds=POLL_SECONDS, upload_errors=errors or {})
+        context.update(headline=title, message=message, outcome=steps.outcome(runner),
+                       polling=runner.status in ("queued", "running"), poll_seconds=POLL_SECONDS,
+                       upload_errors=errors or {})
         # Asked again while the runner waits elsewhere (its design has no `reupload` edge back to
         # the upload step): the file can still be sent from here.
         context["asked_again"] = [] if runner.status in ("succeeded", "cancelled") else [
