@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Collection
@@ -18,6 +19,8 @@ from app.services import mfa
 from app.services.audit import Action, record_audit
 from app.services.errors import AuthenticationFailed, Conflict, FieldError, ValidationFailed
 from app.services.principal import Principal
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 INVALID_LOGIN = "Invalid email or password."  # one message for every failure, so it reveals nothing
@@ -100,11 +103,15 @@ def create_user(company: Company, *, email: str, name: str, password: str,
 def authenticate_user(email: str, password: str, *, via: str = "web") -> User:
     """Return the active user with these credentials, or raise one uniform AuthenticationFailed.
 
-    Failures for a known account are audited (`via` says which door: "web" or "api").
+    Failures for a known account are audited (`via` says which door: "web" or "api"); for an unknown
+    one, logged without the address typed.
     """
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         check_password_hash(_dummy_hash(), password)
+        # No company's audit log to put it in; the app log counts it for operators (guessing shows as
+        # a run of these). Not the typed address: people type passwords into it by mistake.
+        log.warning("login failed", extra={"reason": "unknown_account", "via": via})
         raise AuthenticationFailed(INVALID_LOGIN)
     if not user.check_password(password):
         _login_failed(user, "password", via)
@@ -153,7 +160,8 @@ def record_login(user: User, *, second_factor: str | None = None) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Change a password and end every other session of this user.
 
-    A temporary password (see `must_change_password`) cannot be kept: the new one must differ from it.
+    The new one must differ from the current one: a temporary password (see `must_change_password`)
+    cannot be kept, and typing the current one again changes nothing (it was answered "changed").
     """
     if not user.check_password(current):
         raise ValidationFailed("Current password is wrong.",
@@ -162,6 +170,9 @@ def change_password(user: User, current: str, new: str) -> None:
     if user.must_change_password and user.check_password(new):
         raise ValidationFailed("A temporary password cannot be kept.", [FieldError(
             "password", "Choose a new password of your own; the temporary one cannot be kept.")])
+    if new == current:
+        raise ValidationFailed("The new password is the current one.", [FieldError(
+            "password", "That is your current password; choose a new one.")])
     _set_password(user, new, temporary=False)
     user.session_version += 1
     record_audit(Principal.for_user(user), Action.PASSWORD_CHANGED, "user", user.id)

@@ -162,6 +162,20 @@ def disable(user: User, password: str) -> None:
     db.session.commit()
 
 
+def remove_second_factor(user: User) -> bool:
+    """Delete the user's confirmed TOTP secret and their recovery codes; False when they had none.
+
+    No audit and no commit: the calling use case (an admin's reset) audits who did it and commits.
+    The conditional DELETE is the check itself, so two admins resetting at once remove it only once.
+    """
+    removed = db.session.execute(delete(UserTotp).where(
+        UserTotp.user_id == user.id, UserTotp.confirmed_at.is_not(None)))
+    if removed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    return True
+
+
 def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     """Replace every recovery code (the old ones stop working) and return the new ones once."""
     _check_password(user, password)

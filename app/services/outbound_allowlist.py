@@ -6,6 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 
+import idna
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from app.effects.outbound import OutboundPolicy
 from app.extensions import db
 from app.models import OutboundAllowEntry
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 
-ENTRY_ADDED = "outbound.allow_added"
-ENTRY_REMOVED = "outbound.allow_removed"
+ENTRY_ADDED = Action.OUTBOUND_ALLOW_ADDED
+ENTRY_REMOVED = Action.OUTBOUND_ALLOW_REMOVED
 MAX_ENTRIES = 200
 # RFC 1123 labels; no scheme, port, path, user or wildcard: the guard matches host names exactly.
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -45,11 +46,38 @@ def parse_entry(raw: str) -> tuple[str, str]:
             raise ValidationFailed("Too broad.", [FieldError("value", "A network must not cover every "
                                                                       "address; name a smaller one.")])
         return "network", str(network)
-    if not _HOST.match(text):
+    host = text if _HOST.match(text) else _idna_host(text)
+    if host is None:
         raise ValidationFailed("Invalid host.", [FieldError(
             "value", "Use a host name like vendor.internal, an IP address, or a network like 10.0.0.0/24 "
                      "(no scheme, port or path).")])
-    return "host", text
+    return "host", host
+
+
+def _idna_host(text: str) -> str | None:
+    """The xn-- form of an internationalised host name ("bücher.internal" -> "xn--bcher-kva.internal"),
+    or None when it is not one.
+
+    requests writes a URL's host in this form (the same `idna` encoding, UTS 46) before the guard in
+    app.effects.outbound compares it with the allowlist, so an entry kept as typed would never match.
+    """
+    if text.isascii():
+        return None
+    try:
+        host = idna.encode(text, uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one: a bad label, or a scheme, port or path in it
+        return None
+    return host if _HOST.match(host) else None
+
+
+def display_host(value: str) -> str:
+    """How a stored host reads to people: "bücher.internal" for "xn--bcher-kva.internal"; else itself."""
+    if "xn--" not in value:
+        return value
+    try:
+        return idna.decode(value)
+    except UnicodeError:  # a malformed xn-- label someone typed as is: show it as stored
+        return value
 
 
 def list_entries(actor: Principal) -> list[OutboundAllowEntry]:
@@ -91,6 +119,12 @@ def remove_entry(actor: Principal, entry_id: str) -> None:
     db.session.commit()
 
 
+def _match_form(raw: str) -> str:
+    """A host from the settings as the guard compares it: lower case, no final dot, xn-- form."""
+    host = raw.strip().lower().rstrip(".")
+    return _idna_host(host) or host
+
+
 def _csv(raw: str | None) -> list[str]:
     return [part.strip() for part in (raw or "").split(",") if part.strip()]
 
@@ -102,8 +136,8 @@ def policy_for(company_id: str | None, *, extra_hosts: Iterable[str] = ()) -> Ou
     Without a company (a system call) only the global settings apply.
     """
     config = current_app.config
-    hosts = {h.lower().rstrip(".") for h in _csv(config.get("FLOWDESK_OUTBOUND_ALLOW_HOSTS"))}
-    hosts |= {h.strip().lower().rstrip(".") for h in extra_hosts if h.strip()}
+    hosts = {_match_form(h) for h in _csv(config.get("FLOWDESK_OUTBOUND_ALLOW_HOSTS"))}
+    hosts |= {_match_form(h) for h in extra_hosts if h.strip()}
     networks = [ipaddress.ip_network(n, strict=False)
                 for n in _csv(config.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS"))]
     if company_id:

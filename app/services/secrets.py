@@ -113,18 +113,22 @@ def set_secret(actor: Principal, name: str, value: Any = None, *, fields: Iterab
                                created_by=actor.id, allowed_fields=list(allowed_fields or SECRET_FIELDS),
                                allowed_hosts=list(allowed_hosts if allowed_hosts is not None else [ANY_HOST]))
         db.session.add(secret)
-        action = Action.SECRET_CREATED
+        created = True
     else:
+        created = False
         if token is not None:
             secret.ciphertext = token
         if allowed_fields is not None:
             secret.allowed_fields = list(allowed_fields)
         if allowed_hosts is not None:
             secret.allowed_hosts = list(allowed_hosts)
-        action = Action.SECRET_UPDATED
-    record_audit(actor, action, "secret", name, {"name": name, "fields": list(secret.allowed_fields),
-                                                 "hosts": list(secret.allowed_hosts),
-                                                 "value_replaced": token is not None})
+    details: dict[str, Any] = {"name": name, "fields": list(secret.allowed_fields),
+                               "hosts": list(secret.allowed_hosts)}
+    if not created:
+        # Whether the value changed or only where it may go. Not "value_replaced": the audit scrubber
+        # redacts every key naming a value, and that rule stays strict rather than trusting types.
+        details["replaced"] = token is not None
+    record_audit(actor, Action.SECRET_CREATED if created else Action.SECRET_UPDATED, "secret", name, details)
     db.session.commit()
     return secret
 

@@ -1,4 +1,5 @@
-"""A company's staff users, managed by its admins: list, add, change roles, deactivate, reset passwords."""
+"""A company's staff users, managed by its admins: list, add, change roles, deactivate, reset passwords
+and second factors."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ class Member:
     second_factor: bool
     last_login_at: datetime | None
     must_change_password: bool  # still on a temporary password an admin handed out
+
+
+@dataclass(frozen=True)
+class SecondFactorReset:
+    member: Member
+    must_enrol: bool  # the sign-in policy makes them set up a new one at their next sign-in
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,26 @@ def reset_user_password(actor: Principal, user_id: str) -> IssuedPassword:
     record_audit(actor, Action.USER_PASSWORD_RESET, "user", user.id)
     db.session.commit()
     return IssuedPassword(_member(user), password)
+
+
+def reset_user_second_factor(actor: Principal, user_id: str) -> SecondFactorReset:
+    """Remove another user's second factor (authenticator and recovery codes) and end all their sessions,
+    for someone who lost both their phone and their recovery codes.
+
+    Their password still signs them in; if the sign-in policy covers their role, they must set up a new
+    second factor at that sign-in, otherwise they can under Security.
+    """
+    user = _user(actor, user_id)
+    if user.id == actor.id:
+        raise Conflict("Manage your own second factor under Security.")
+    name = user.name
+    if not mfa.remove_second_factor(user):
+        db.session.rollback()
+        raise Conflict(f"{name} has no second factor to reset.")
+    user.session_version += 1  # a stolen session, or one half-way through sign-in, ends too
+    record_audit(actor, Action.USER_SECOND_FACTOR_RESET, "user", user.id)
+    db.session.commit()
+    return SecondFactorReset(_member(user, second_factor=False), mfa.must_enrol(user))
 
 
 def _require_admin(actor: Principal) -> None:

@@ -33,9 +33,11 @@ NAV = (
     NavItem("Secrets", "settings.secrets", ADMIN, "settings",
             "Encrypted credentials your designs send to partner APIs, and where they may go."),
     NavItem("Outbound allowlist", "settings.outbound", ADMIN, "settings",
-            "Private hosts and networks that API calls and code snippets may reach."),
+            # As the page says: code snippets have no network at all, so they are not named here.
+            "Private hosts and networks that designs' API calls and the one-time-code gateway may reach."),
     NavItem("Team", "settings.team", ADMIN, "settings",
-            "Who signs in to Flowdesk and with which roles: add people, deactivate them, reset passwords."),
+            "Who signs in to Flowdesk and with which roles: add people, deactivate them, reset passwords "
+            "and second factors."),
     NavItem("Sign-in policy", "settings.sign_in_policy", ADMIN, "settings",
             "Whether admins and credit officers must use a second factor."),
     NavItem("Audit log", "settings.audit", ADMIN, "settings",

@@ -179,3 +179,50 @@ def test_filter_form_carries_no_csrf_but_post_forms_do(client, auth, make_user):
     assert csrf_from(html)  # the sign-out form
     get_form = html.split('<form method="get"', 1)[1].split("</form>", 1)[0]
     assert "csrf_token" not in get_form
+
+
+# Actions written as f-strings, and every name they can take.
+FORMATTED_ACTIONS = {"approval.": {"approval.approved", "approval.rejected"}}
+
+
+def _recorded_actions() -> tuple[set[str], list[str]]:
+    """Every action name a `record_audit(...)` call in app/ can write, and the calls not understood."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import app as package
+
+    root = Path(package.__file__).parent
+    found: set[str] = set()
+    unknown: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        module = importlib.import_module(".".join(("app", *path.relative_to(root).with_suffix("").parts))
+                                         .removesuffix(".__init__"))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "record_audit"):
+                continue
+            pending = [node.args[1]]
+            while pending:
+                arg = pending.pop()
+                if isinstance(arg, ast.IfExp):
+                    pending += [arg.body, arg.orelse]
+                elif isinstance(arg, ast.Constant):
+                    found.add(arg.value)
+                elif isinstance(arg, ast.Name | ast.Attribute):
+                    found.add(eval(ast.unparse(arg), vars(module)))  # noqa: S307  our own source
+                elif isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant) \
+                        and arg.values[0].value in FORMATTED_ACTIONS:
+                    found |= FORMATTED_ACTIONS[arg.values[0].value]
+                else:
+                    unknown.append(f"{path.relative_to(root)}:{arg.lineno}: {ast.unparse(arg)}")
+    return found, unknown
+
+
+def test_every_recorded_action_is_a_built_in_filter_choice():
+    from app.services.audit import Action
+
+    found, unknown = _recorded_actions()
+    assert not unknown, f"list these actions' names in FORMATTED_ACTIONS: {unknown}"
+    assert {"outbound.allow_added", "outbound.allow_removed", "user.second_factor_reset"} <= found
+    assert found - set(Action.all()) == set(), "add these to app.services.audit.Action"

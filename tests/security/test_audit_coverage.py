@@ -61,7 +61,8 @@ def test_every_audited_use_case_leaves_its_row(app, make_company, make_user, tmp
     rows = db.session.scalars(select(AuditEntry).where(AuditEntry.company_id == company.id)).all()
     seen = {(e.action, e.actor_name) for e in rows}
     expected = {
-        ("design.created", "Ada Admin"), ("design.duplicated", "Ada Admin"), ("design.updated", "Ada Admin"),
+        ("flow.created", "Ada Admin"), ("design.created", "Ada Admin"), ("design.duplicated", "Ada Admin"),
+        ("design.updated", "Ada Admin"),
         ("design.marked_current", "Ada Admin"), ("runner.design_moved", "Oli Officer"),
         ("store.updated", "Oli Officer"), ("runner.cancelled", "Oli Officer"),
         ("runner.retried", "Oli Officer"),

@@ -110,3 +110,20 @@ def test_the_settings_page_adds_and_removes_entries(client, auth, make_user):
 def test_the_settings_page_is_for_admins(client, auth, make_user):
     auth.login(make_user(roles=("credit_officer",)).email)
     assert client.get("/settings/outbound").status_code == 403
+
+
+def test_an_internationalised_host_is_kept_in_the_form_requests_sends(app, client, auth, make_user):
+    """requests writes "bücher.internal" as "xn--bcher-kva.internal" before the guard compares it
+    with the allowlist, so an entry kept as typed never matched its own host."""
+    admin = make_user()
+    actor = Principal.for_user(admin)
+    entry = outbound_allowlist.add_entry(actor, "Bücher.Internal.")
+    assert (entry.kind, entry.value) == ("host", "xn--bcher-kva.internal")
+    app.config["FLOWDESK_OUTBOUND_ALLOW_HOSTS"] = "zähler.internal"
+    assert work.outbound_policy(actor.company_id).allow_hosts == {"xn--bcher-kva.internal",
+                                                                  "xn--zhler-gra.internal"}
+    with pytest.raises(ValidationFailed):
+        outbound_allowlist.add_entry(actor, "bücher.internal/path")
+    auth.login(admin.email)
+    page = client.get("/settings/outbound").get_data(as_text=True)
+    assert "<code>xn--bcher-kva.internal</code> (bücher.internal)" in page

@@ -14,6 +14,7 @@ def production(monkeypatch, tmp_path):
     monkeypatch.setenv("FLOWDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
+    monkeypatch.setenv("FLOWDESK_OTP_SENDER", "smtp")  # production refuses the console sender
     monkeypatch.delenv("FLOWDESK_SECRETS_KEYS", raising=False)
     return monkeypatch
 

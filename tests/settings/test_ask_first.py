@@ -43,14 +43,16 @@ def test_revoking_a_token_asks_first(live_server: str, chromium: Any, lender) ->
     from playwright.sync_api import expect
 
     company, admin = lender
-    tokens.issue_api_token(Principal.for_user(admin), company, name="LOS")
+    issued = tokens.issue_api_token(Principal.for_user(admin), company, name="LOS")
     page = browser_sign_in(chromium, live_server, admin.email)
     page.goto(f"{live_server}/settings/tokens")
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("cell", name="active", exact=True)).to_be_visible()
-    assert asked == ["Revoke the token “LOS”? Systems using it lose access at once; this cannot be undone."]
+    # The prefix tells apart tokens that share a name.
+    assert asked == [f"Revoke the token “LOS” ({issued.token.prefix}…)? Systems using it lose access "
+                     "at once; this cannot be undone."]
     db.session.expire_all()
     assert db.session.query(ApiToken).one().revoked_at is None
 

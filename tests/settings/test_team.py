@@ -34,7 +34,7 @@ def test_settings_lists_team_and_team_lists_only_this_company(client, auth, lend
     rows = {m.group(1): m.group(0) for m in row.finditer(page)}
     assert set(rows) == {"Ada Admin", "Vic Viewer"}
     assert "olga@other.example.com" not in page and "Olga" not in page
-    assert "vic@acme.example.com" in rows["Vic Viewer"] and "<td>viewer</td>" in rows["Vic Viewer"]
+    assert "vic@acme.example.com" in rows["Vic Viewer"] and "<td>Viewer</td>" in rows["Vic Viewer"]
     assert "<td>on</td>" in rows["Vic Viewer"] and "<td>never</td>" in rows["Vic Viewer"]  # 2FA, no sign-in
     assert "<td>off</td>" in rows["Ada Admin"] and " UTC</td>" in rows["Ada Admin"]
     assert "<td>active</td>" in rows["Ada Admin"]

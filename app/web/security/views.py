@@ -74,11 +74,28 @@ def disable() -> Response:
     if form.validate_on_submit():
         try:
             mfa.disable(current_user, form.password.data or "")
-        except (ValidationFailed, PermissionDenied) as error:
+        except ValidationFailed as error:
+            flash(_refused("The second factor is still on", error), "error")
+        except PermissionDenied as error:
             flash(error.message, "error")
         else:
             flash("Second factor turned off.", "info")
+    else:
+        flash(_unsent("turn off the second factor", form), "error")
     return redirect(url_for("security.index"))
+
+
+def _refused(outcome: str, error: ValidationFailed) -> str:
+    # Both password boxes of the Security page land on one flash at its top: say which action it
+    # answers ("Wrong password." alone did not), and what is still as it was.
+    return f"{outcome}. {error.errors[0].message if error.errors else error.message}"
+
+
+def _unsent(action: str, form: PasswordConfirmForm) -> str:
+    # An empty password box used to come back to the page without a word: the button seemed to do nothing.
+    if form.password.errors:
+        return f"Type your password to {action}."
+    return "The page had expired; nothing was changed. Try again."
 
 
 @bp.post("/security/recovery-codes")
@@ -88,11 +105,15 @@ def recovery_codes() -> Response:
     if form.validate_on_submit():
         try:
             codes = mfa.regenerate_recovery_codes(current_user, form.password.data or "")
-        except (ValidationFailed, Conflict) as error:
+        except ValidationFailed as error:
+            flash(_refused("No new recovery codes; the old ones still work", error), "error")
+        except Conflict as error:
             flash(error.message, "error")
         else:
             flash("New recovery codes made; the old ones no longer work.", "success")
             return _no_store(render_template("security/recovery_codes.html", codes=codes))
+    else:
+        flash(_unsent("make new recovery codes", form), "error")
     return redirect(url_for("security.index"))
 
 

@@ -19,12 +19,21 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from app.models import Role
 
+# How a role reads, on the checkboxes and in the tables alike: "credit_officer" -> "Credit officer".
+ROLE_LABELS = {r.value: r.value.replace("_", " ").capitalize() for r in Role}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+
+
+def role_names(roles: list[str]) -> str:
+    """"Admin, Credit officer": the roles as the checkboxes name them (an unknown one as stored)."""
+    return ", ".join(ROLE_LABELS.get(role, role) for role in roles)
+
 
 class TokenForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)],
                        description="What will use this token, e.g. 'LOS integration'.")
     roles = SelectMultipleField(
-        "Roles", choices=[SelectChoice(r.value, r.value.replace("_", " ").title()) for r in Role],
+        "Roles", choices=ROLE_CHOICES,
         # Nothing pre-ticked: a ticked Admin stayed on when someone meant a narrower token.
         validators=[DataRequired("Choose at least one role.")],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
@@ -75,7 +84,6 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("Until is before From: nothing could match. Swap the dates.")
 
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value.replace("_", " ").title()) for r in Role]
 ROLES_HELP = ("Admins manage settings, designs and the team; credit officers work the inbox and decide "
               "approvals; viewers only read.")
 

@@ -16,7 +16,8 @@ from app.web.settings import bp
 
 class AllowEntryForm(FlaskForm):
     value = StringField("Host or network", validators=[DataRequired(), Length(max=255)],
-                        description="A host name (vendor.internal), an IP address, or a CIDR network "
+                        description="A host name (vendor.internal; bücher.internal is kept as "
+                                    "xn--bcher-kva.internal), an IP address, or a CIDR network "
                                     "(10.20.0.0/16). Public destinations need no entry.")
     note = StringField("Note", validators=[Optional(), Length(max=200)],
                        description="Why this destination is allowed, e.g. 'core banking on the VPN'.")
@@ -39,10 +40,14 @@ def outbound_page() -> str | Response:
             for field_error in error.errors:
                 getattr(form, field_error.path, form.value).errors.append(field_error.message)
         else:
-            flash(f"Calls may now reach {entry.value}.", "success")
+            shown = outbound_allowlist.display_host(entry.value)
+            # An internationalised name is kept in its xn-- form: say which one it became.
+            flash(f"Calls may now reach {entry.value}" + (f" ({shown})." if shown != entry.value else "."),
+                  "success")
             return redirect(url_for("settings.outbound"))
     return render_template("settings/outbound.html", form=form, remove_form=RemoveEntryForm(),
-                           entries=outbound_allowlist.list_entries(current_principal()))
+                           entries=outbound_allowlist.list_entries(current_principal()),
+                           display_host=outbound_allowlist.display_host)
 
 
 @bp.post("/outbound/<entry_id>/remove")

@@ -7,7 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.auth import current_principal, role_required
-from app.services import mfa
+from app.services import mfa, team
 from app.web.settings import bp
 from app.web.settings.forms import PolicyForm
 
@@ -21,4 +21,8 @@ def sign_in_policy() -> str | Response:
         flash("Sign-in policy saved.", "success")
         return redirect(url_for("settings.sign_in_policy"))
     form.require_second_factor.data = mfa.second_factor_required(current_user.company_id)
-    return render_template("settings/sign_in_policy.html", form=form)
+    # Who the policy holds at their next page: before turning it on, the admin sees whom it stops
+    # (themself included), instead of finding out from the people locked on the set-up page.
+    without = [m for m in team.list_team(current_principal())
+               if m.is_active and set(m.roles) & set(mfa.POLICY_ROLES) and not m.second_factor]
+    return render_template("settings/sign_in_policy.html", form=form, without=without)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -11,6 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectMultipleField, TextAreaField, widgets
 from wtforms.validators import Length, Optional
 
+from app import jsontext
 from app.auth import current_principal, role_required
 from app.models.secret import SECRET_FIELDS
 from app.services import secrets
@@ -29,10 +29,12 @@ class SecretPolicyForm(SecretForm):
                                       "Leave empty to keep the stored value and change only where it may go.")
     allowed_fields = SelectMultipleField(
         "May be used in", choices=[SelectChoice(f, FIELD_LABELS[f]) for f in SECRET_FIELDS],
-        default=["headers"], validators=[Optional()],
+        # Nothing pre-ticked: a ticked Headers left alone while replacing a saved secret's value moved
+        # a Body or Auth secret to Headers only ("none ticked keeps what it has" could never happen).
+        validators=[Optional()],
         widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput(),
-        description="Never the URL or query: those end up in logs. For a saved secret, none "
-                    "ticked keeps what it has.")
+        description="Never the URL or query: those end up in logs. None ticked: a new secret is used "
+                    "nowhere; a saved one keeps where it may be used.")
     allowed_hosts = TextAreaField("May be sent to", validators=[Optional(), Length(max=4000)],
                           description="Host names, one per line or comma-separated: api.vendor.com, "
                                       "*.vendor.com for its subdomains, or * for any host (not advised). "
@@ -46,7 +48,7 @@ def _value(form: SecretForm) -> Any:
     if form.kind.data != "json":
         return raw
     try:
-        value = json.loads(raw)
+        value = jsontext.loads(raw)
     except ValueError as error:
         # The parser's message quotes the input, and the input is the secret: say only where.
         raise ValidationFailed("Invalid JSON.", [FieldError(
@@ -78,7 +80,12 @@ def secrets_page() -> str | Response:
         else:
             flash(f"Secret “{name}” saved.", "success")
             return redirect(url_for("settings.secrets"))
-    form.value.data = ""  # a value typed once is never sent back, not even after an error
+    if form.is_submitted() and form.value.data:
+        # A value typed once is never sent back, not even after an error. Say so at the box: otherwise
+        # the admin fixes the name or hosts, saves again and meets "Enter the value", or, for a saved
+        # name, is told "saved" while the old value silently stays.
+        form.value.errors = [*form.value.errors, "Type the value again: it is never sent back to the page."]
+    form.value.data = ""
     return render_template("settings/secrets.html", form=form, mask=secrets.MASK,
                            policies=secrets.list_secret_policies(current_principal()),
                            field_labels=FIELD_LABELS, delete_form=DeleteSecretForm())

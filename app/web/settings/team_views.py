@@ -1,4 +1,5 @@
-"""Team pages (admins): the company's staff users; add one, change roles, deactivate, reset a password."""
+"""Team pages (admins): the company's staff users; add one, change roles, deactivate, reset a password or
+a second factor."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from app.services import team
 from app.services.errors import Conflict, ValidationFailed
 from app.services.principal import Principal
 from app.web.settings import bp
-from app.web.settings.forms import InviteForm, MemberActionForm, MemberRolesForm
+from app.web.settings.forms import InviteForm, MemberActionForm, MemberRolesForm, role_names
 
 MemberChange = Callable[[Principal, str], team.Member]
+
+
+@bp.context_processor
+def role_labels() -> dict[str, Callable[[list[str]], str]]:
+    """`role_names` for the settings tables (team, tokens): roles as the checkboxes name them."""
+    return {"role_names": role_names}
 
 
 def _page(template: str, issued: team.IssuedPassword | None = None, **context: object) -> Response:
@@ -97,4 +104,22 @@ def reset_member_password(user_id: str) -> Response:
         else:
             return _page("settings/team_member.html", issued, member=issued.member,
                          form=MemberRolesForm(formdata=None, data={"roles": issued.member.roles}))
+    return redirect(url_for("settings.team_member", user_id=user_id))
+
+
+@bp.post("/team/<user_id>/reset-second-factor", endpoint="reset_member_second_factor")
+@role_required("admin")
+def reset_member_second_factor(user_id: str) -> Response:
+    if MemberActionForm().validate_on_submit():
+        try:
+            reset = team.reset_user_second_factor(current_principal(), user_id)
+        except Conflict as error:
+            flash(error.message, "error")
+        else:
+            name = reset.member.name
+            then = ("Their company requires one, so they set up a new second factor at their next sign-in."
+                    if reset.must_enrol else
+                    "They sign in with their password alone until they set up a new one under Security.")
+            flash(f"The second factor of {name} was removed and they were signed out everywhere. {then}",
+                  "success")
     return redirect(url_for("settings.team_member", user_id=user_id))

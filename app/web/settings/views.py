@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,7 @@ from app.web.settings.forms import RevokeForm, TokenForm
 
 @bp.route("/tokens", methods=["GET", "POST"], endpoint="tokens")
 @role_required("admin")
-def tokens_page() -> str:
+def tokens_page() -> Response:
     form = TokenForm()
     issued = None
     if form.validate_on_submit():
@@ -27,10 +27,12 @@ def tokens_page() -> str:
                 getattr(form, field_error.path, form.name).errors.append(field_error.message)
         else:
             form = TokenForm(formdata=None)
-    return render_template("settings/tokens.html", form=form, issued=issued,
-                           tokens=tokens.list_api_tokens(current_principal()),
-                           revoke_form=RevokeForm())
-
+    response = make_response(render_template("settings/tokens.html", form=form, issued=issued,
+                                              tokens=tokens.list_api_tokens(current_principal()),
+                                              revoke_form=RevokeForm()))
+    if issued:  # the page showing a new token must not linger in caches or history, like a password's
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/tokens/<token_id>/revoke")
