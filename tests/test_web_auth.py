@@ -42,9 +42,14 @@ def test_login_failure_shows_one_message(client, auth, make_user, password):
         assert "Invalid email or password." in response.get_data(as_text=True)
 
 
-def test_unknown_email_gets_same_message(client, auth):
+def test_unknown_email_gets_same_message_and_is_logged_without_what_was_typed(client, auth, caplog):
+    caplog.set_level("WARNING", logger="app.services.accounts")
     response = auth.login("nobody@example.com", "whatever password")
     assert "Invalid email or password." in response.get_data(as_text=True)
+    failed = [r for r in caplog.records if r.name == "app.services.accounts"]
+    assert [(r.getMessage(), r.reason, r.via) for r in failed] == [("login failed", "unknown_account", "web")]
+    # People type passwords into the email box too: neither box's text is logged.
+    assert "nobody@example.com" not in caplog.text and "whatever password" not in caplog.text
 
 
 def test_inactive_user_cannot_sign_in(app, client, auth, make_user):
@@ -71,6 +76,7 @@ def test_secure_cookies_in_production(monkeypatch):
     monkeypatch.setenv("FLOWDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
     monkeypatch.setenv("FLOWDESK_SECRETS_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("FLOWDESK_OTP_SENDER", "smtp")
     config = load_settings()
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["REMEMBER_COOKIE_SECURE"] is True

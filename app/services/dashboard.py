@@ -27,6 +27,9 @@ class RunnerCounts:
 
     by_status: dict[str, int]
     succeeded_today: int  # since 00:00 UTC
+    # Those runners by their end's outcome ("Approved", "Not approved"), most first; None when the
+    # end gave none. "Succeeded" is the lifecycle (it ran to an end), not the decision.
+    outcomes_today: tuple[tuple[str | None, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -95,17 +98,20 @@ def _require_staff(actor: Principal) -> None:
 
 
 def runner_counts(actor: Principal, *, now: datetime | None = None) -> RunnerCounts:
-    """Runners per status (one grouped count) and those that succeeded since midnight UTC."""
+    """Runners per status (one grouped count) and those that succeeded since midnight UTC, by outcome."""
     _require_staff(actor)
     now = now or clock.now()
     grouped = dict(db.session.execute(
         select(Runner.status, func.count()).where(Runner.company_id == actor.company_id)
         .group_by(Runner.status)).tuples().all())
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = db.session.scalar(select(func.count()).select_from(Runner).where(
-        Runner.company_id == actor.company_id, Runner.status == Status.SUCCEEDED,
-        Runner.finished_at >= midnight)) or 0
-    return RunnerCounts({status.value: grouped.get(status.value, 0) for status in Status}, today)
+    outcomes = db.session.execute(
+        select(Runner.status_reason, func.count()).where(
+            Runner.company_id == actor.company_id, Runner.status == Status.SUCCEEDED,
+            Runner.finished_at >= midnight).group_by(Runner.status_reason)).tuples().all()
+    ordered = tuple(sorted(outcomes, key=lambda row: (-row[1], row[0] is None, row[0] or "")))
+    return RunnerCounts({status.value: grouped.get(status.value, 0) for status in Status},
+                        sum(count for _, count in ordered), ordered)
 
 
 # The columns a list shows, with the flow's name joined in: one statement per list, whatever its size.

@@ -35,3 +35,19 @@ def test_the_dashboard_refreshes_its_counts_and_leads_to_the_lists(
     expect(page.locator('nav[aria-label="Settings"] a[aria-current="page"]')).to_have_text("Audit log")
     page.screenshot(path=str(tmp_path / "settings.png"), full_page=True)
     assert page.problems == []
+
+
+@pytest.mark.browser
+def test_a_refresh_of_the_counts_keeps_the_keyboard_on_its_tile(
+        live_server: str, chromium: Any, lender: Any, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counts replace themselves every 30 s: focus on a tile fell back to the page's start."""
+    from playwright.sync_api import expect
+
+    monkeypatch.setattr(app.web.home, "POLL", "every 1s")
+    page = browser_sign_in(chromium, live_server, lender.users["admin"].email)
+    page.locator("#runner-counts .tile--failed").focus()
+    lender.start(world["gate"])
+    expect(page.locator("#runner-counts .tile--failed .tile-count")).to_have_text("2", timeout=5000)
+    assert page.evaluate("document.activeElement.id") == "tile-failed"
+    assert page.problems == []

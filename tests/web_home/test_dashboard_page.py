@@ -7,6 +7,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from tests.conftest import AuthActions
 from tests.web_home.conftest import Rival, overdue
 from tests.web_runners.conftest import HTMX, Lender
 
@@ -31,7 +32,8 @@ def test_an_admin_sees_counts_attention_inbox_flows_and_recent(client: FlaskClie
     statuses = ("waiting", "running", "queued", "failed", "succeeded", "cancelled")
     assert {s: tile(page, s) for s in statuses} == {
         "waiting": 4, "running": 0, "queued": 0, "failed": 1, "succeeded": 1, "cancelled": 1}
-    assert "1 succeeded today" in page and "All 7 runners" in page
+    assert "1 succeeded today (since 00:00 UTC): 1 with no outcome given" in " ".join(page.split())
+    assert "All 7 runners" in page
     failed = page[page.index("Failed runners, latest first"):page.index("Waiting for more than a day")]
     assert f'href="/runners/{world["failed"].id}">{world["failed"].ref_id}</a>' in failed
     assert "Gate checks" in failed and "<td>start</td>" in failed and "no &#39;auto&#39; edge" in failed
@@ -114,3 +116,23 @@ def test_htmx_refreshes_only_the_counts(client: FlaskClient, world: dict[str, An
     assert fragment.lstrip().startswith(("{#", "<section")) and "<html" not in fragment
     assert 'id="runner-counts"' in fragment and tile(fragment, "failed") == 2
     assert "Needs attention" not in fragment
+
+
+def test_a_zero_is_not_coloured_and_the_empty_list_names_start_a_runner(client: FlaskClient,
+                                                                         sign_in: Any) -> None:
+    """An empty company showed a red 0 Failed, and the recent list left out the Start a runner the
+    runner list names."""
+    sign_in("admin")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="tile tile--failed tile--zero"' in page and 'class="tile tile--waiting tile--zero"' in page
+    assert "once a flow is started with Start a runner on the Runners page, from the API" in page
+    AuthActions(client).logout()
+    sign_in("viewer")  # viewers start nothing: not offered
+    assert "Start a runner" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_count_above_zero_keeps_its_colour(client: FlaskClient, world: dict[str, Any],
+                                             sign_in: Any) -> None:
+    sign_in("viewer")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="tile tile--failed"' in page and 'class="tile tile--running tile--zero"' in page

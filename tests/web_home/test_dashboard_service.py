@@ -16,6 +16,10 @@ from app.services.principal import Principal
 from tests.web_home.conftest import INSTANT, WAITS, Rival, overdue
 from tests.web_runners.conftest import Lender
 
+ENDS_DECLINED = {"name": "Declines", "start_node": "start", "nodes": [
+    {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "declined"}]},
+    {"name": "declined", "type": "end", "config": {"status": "succeeded", "message": "Not approved"}}]}
+
 
 def officer(lender: Lender) -> Principal:
     return Principal.for_user(lender.users["credit_officer"])
@@ -33,6 +37,16 @@ def test_counts_every_status_and_what_succeeded_today(lender: Lender, world: dic
     assert counts.total == 7 and counts.succeeded_today == 1
     tomorrow = clock.now() + timedelta(days=1)
     assert dashboard.runner_counts(viewer(lender), now=tomorrow).succeeded_today == 0
+
+
+def test_what_succeeded_today_is_told_by_outcome(lender: Lender, world: dict[str, Any],
+                                                   rival: Rival) -> None:
+    declined = lender.flow(ENDS_DECLINED, name="Instant declines")
+    lender.start(declined), lender.start(declined)
+    counts = dashboard.runner_counts(viewer(lender))
+    # A rejected application "succeeded" (it ran to its end): the outcome tells it from an approval.
+    assert counts.succeeded_today == 3
+    assert counts.outcomes_today == (("Not approved", 2), (None, 1))
 
 
 def test_failed_runners_say_where_and_why(lender: Lender, world: dict[str, Any], rival: Rival) -> None:

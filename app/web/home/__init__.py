@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from app.auth import current_principal
 from app.htmx import is_partial_request
-from app.services import dashboard
+from app.services import dashboard, runners
 
 bp = Blueprint("home", __name__)
 POLL = "every 30s"  # how often the runner counts refresh themselves
@@ -19,4 +19,5 @@ def index() -> str:
     actor = current_principal()
     if is_partial_request():  # the counts poll: only the figures its fragment shows
         return render_template("home/_counts.html", counts=dashboard.runner_counts(actor), poll=POLL)
-    return render_template("home/index.html", overview=dashboard.company_overview(actor), poll=POLL)
+    return render_template("home/index.html", overview=dashboard.company_overview(actor), poll=POLL,
+                           may_start=runners.may_operate(actor))
