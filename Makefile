@@ -37,7 +37,7 @@ migrate: install  ## apply database migrations
 	$(BIN)/flask db upgrade
 
 demo: migrate  ## load the demo company, users and token (idempotent)
-	$(BIN)/flask demo load
+	$(BIN)/flask demo load --base-url http://$(HOST):$(PORT)
 
 run: demo  ## install, migrate, load the demo and serve on http://$(HOST):$(PORT)
 	FLOWDESK_DEMO=1 FLOWDESK_INLINE_TICKER=1 $(BIN)/flask run --host $(HOST) --port $(PORT)

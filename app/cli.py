@@ -18,16 +18,19 @@ users_cli = AppGroup("users", help="Staff users.")
 
 
 @demo_cli.command("load")
-def demo_load() -> None:
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app will be served, for the links printed (`make run` passes HOST:PORT).")
+def demo_load(base_url: str) -> None:
     """Create the demo company, users and API token (safe to run again)."""
+    base_url = base_url.rstrip("/")
     report = demo.load_demo(current_app.config["SECRET_KEY"])
     click.echo(f"Demo company: {report.company.name} (slug {report.company.slug})")
-    click.echo("Sign in at http://127.0.0.1:5000/login with:")
+    click.echo(f"Sign in at {base_url}/login with:")
     for email, password, roles in report.credentials:
         click.echo(f"  {email:32} {password:24} {roles}")
     click.echo(f"API token (demo): {report.token}")
     for path in report.flows:
-        click.echo(f"Customer onboarding: http://127.0.0.1:5000{path}")
+        click.echo(f"Customer onboarding: {base_url}{path}")
     click.echo(f"Created: {', '.join(report.created) or 'nothing, the demo was already loaded'}")
 
 

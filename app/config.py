@@ -63,6 +63,7 @@ class Settings:
     outbound_allow_networks: str = field(
         default_factory=lambda: os.environ.get("FLOWDESK_OUTBOUND_ALLOW_NETWORKS", ""))
     inline_ticker: bool = field(default_factory=lambda: _bool("FLOWDESK_INLINE_TICKER", False))
+    otp_sender: str = field(default_factory=lambda: _str("FLOWDESK_OTP_SENDER", "console"))
     secrets_keys: str = field(default_factory=lambda: os.environ.get("FLOWDESK_SECRETS_KEYS", ""))
     upload_max_bytes: int = field(
         default_factory=lambda: _int("FLOWDESK_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
@@ -93,6 +94,13 @@ class Settings:
             )
         if self.production:
             _check_secrets_keys(self.secrets_keys)
+        if self.production and not self.demo and self.otp_sender.strip().lower() == "console":
+            # The console sender writes each one-time code, beside the customer's number, to the log
+            # and delivers none: customers could never sign in, and whoever reads logs could.
+            raise ConfigError(
+                "FLOWDESK_OTP_SENDER is 'console' (the default), which logs one-time codes instead of "
+                "sending them. In production set FLOWDESK_OTP_SENDER=http (with FLOWDESK_OTP_HTTP_URL) "
+                "or smtp (with FLOWDESK_SMTP_HOST); only a demo (FLOWDESK_DEMO=1) may keep 'console'.")
 
     def flask_config(self) -> dict[str, Any]:
         """Translate settings into Flask and extension config keys."""

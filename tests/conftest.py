@@ -55,8 +55,10 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app({
+        # Uploads go to the test's own folder, not the checkout's instance/uploads.
+        "FLOWDESK_STORAGE_ROOT": str(tmp_path / "uploads"),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",

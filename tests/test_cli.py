@@ -18,9 +18,14 @@ def test_demo_load_is_idempotent_and_prints_credentials(app):
     token_line = next(line for line in first.output.splitlines() if line.startswith("API token"))
     raw = token_line.split(": ", 1)[1].strip()
 
-    second = runner.invoke(args=["demo", "load"])
+    assert "Sign in at http://127.0.0.1:5000/login" in first.output
+
+    second = runner.invoke(args=["demo", "load", "--base-url", "http://127.0.0.1:5088/"])
     assert second.exit_code == 0
     assert "already loaded" in second.output
+    # The links follow where `make run` serves (PORT=5088 make run), not a fixed port.
+    assert "Sign in at http://127.0.0.1:5088/login" in second.output
+    assert "Customer onboarding: http://127.0.0.1:5088/onboard/" in second.output
     assert raw in second.output
     assert db.session.scalar(select(func.count()).select_from(Company)) == 1
     assert db.session.scalar(select(func.count()).select_from(User)) == 4

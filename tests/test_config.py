@@ -24,9 +24,27 @@ def test_production_starts_with_a_real_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("FLOWDESK_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     monkeypatch.setenv("FLOWDESK_SECRETS_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("FLOWDESK_OTP_SENDER", "smtp")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("sender", [None, "console", " Console "])
+def test_production_refuses_the_console_sender_that_logs_codes(monkeypatch, tmp_path, sender):
+    monkeypatch.setenv("FLOWDESK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("FLOWDESK_SECRETS_KEYS", Fernet.generate_key().decode())
+    monkeypatch.delenv("FLOWDESK_DEMO", raising=False)
+    if sender is None:
+        monkeypatch.delenv("FLOWDESK_OTP_SENDER", raising=False)
+    else:
+        monkeypatch.setenv("FLOWDESK_OTP_SENDER", sender)
+    with pytest.raises(ConfigError, match="logs one-time codes instead of sending them"):
+        create_app()
+    monkeypatch.setenv("FLOWDESK_DEMO", "1")  # a demo deployment may keep its outbox page
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
+    assert create_app().config["FLOWDESK_ENV"] == "production"
 
 
 def test_defaults(monkeypatch):
