@@ -192,15 +192,20 @@ def test_the_design_link_appears_once_the_designer_lets_the_reader_in(app, clien
     assert ("Open the design" in html) is shown
 
 
-def test_a_sub_flows_runner_links_the_runner_that_started_it(client, lender, sign_in):
-    """A child runner's page never said it belonged to another runner's sub-flow node."""
+def _parent_waiting_on_a_child(lender) -> tuple[Runner, Runner]:
+    """start -> child (a sub-flow of WAITS) -> done, started: the parent and the child it waits on."""
     child_flow = lender.flow(WAITS, name="Child checks")
     parent = lender.start(lender.flow({"name": "Parent", "start_node": "start", "nodes": [
         {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "child"}]},
         {"name": "child", "type": "subflow", "config": {"flow": child_flow.slug},
          "edges": [{"type": "goto", "target_node": "done"}]},
         {"name": "done", "type": "end"}]}))
-    child = db.session.query(Runner).filter_by(parent_runner_id=parent.id).one()
+    return parent, db.session.query(Runner).filter_by(parent_runner_id=parent.id).one()
+
+
+def test_a_sub_flows_runner_links_the_runner_that_started_it(client, lender, sign_in):
+    """A child runner's page never said it belonged to another runner's sub-flow node."""
+    parent, child = _parent_waiting_on_a_child(lender)
     sign_in("viewer")
     html = client.get(f"/runners/{child.id}").get_data(as_text=True)
     assert (f'<dt>Sub-flow of</dt><dd><a href="/runners/{parent.id}">{parent.ref_id}</a>, which waits at its '
@@ -244,13 +249,7 @@ def test_a_waiting_sub_flow_node_links_the_runner_it_started(client, lender, sig
                                                              make_user):
     """The child linked back to its parent; the parent's sub-flow node never said which runner it
     waits for."""
-    child_flow = lender.flow(WAITS, name="Child checks")
-    parent = lender.start(lender.flow({"name": "Parent", "start_node": "start", "nodes": [
-        {"name": "start", "type": "start", "edges": [{"type": "goto", "target_node": "child"}]},
-        {"name": "child", "type": "subflow", "config": {"flow": child_flow.slug},
-         "edges": [{"type": "goto", "target_node": "done"}]},
-        {"name": "done", "type": "end"}]}))
-    child = db.session.query(Runner).filter_by(parent_runner_id=parent.id).one()
+    parent, child = _parent_waiting_on_a_child(lender)
     assert runner_queries.child_runners(lender.admin, parent) == [
         runner_queries.ChildRunner(child.id, child.ref_id, "waiting", "child")]
     assert runner_queries.child_runners(lender.admin, child) == []
