@@ -11,6 +11,7 @@ from wtforms import Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app import jsontext
+from app.web.forms import Form
 
 MAX_DOCUMENT_CHARS = 1_000_000  # far beyond any real design; stops a pasted log file early
 
@@ -33,14 +34,14 @@ class VisibleName:
             raise ValidationError("Give a name with at least one visible character.")
 
 
-class NewFlowForm(FlaskForm):
+class NewFlowForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200), VisibleName()],
                        description="Shown to people, e.g. 'Personal loan'. Its slug is made from it.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     submit = SubmitField("Create flow")
 
 
-class FlowDetailsForm(FlaskForm):
+class FlowDetailsForm(Form):
     """A flow's name and description as its page edits them (the slug stays: links and sub-flows use it)."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200), VisibleName()])
@@ -66,7 +67,7 @@ class JsonObject:
             raise ValidationError(cannot_store(found))
 
 
-class DesignForm(FlaskForm):
+class DesignForm(Form):
     name = StringField("Version name", validators=[DataRequired(), Length(max=200), VisibleName()])
     document = TextAreaField("Design JSON", validators=[DataRequired(), Length(max=MAX_DOCUMENT_CHARS),
                                                         JsonObject()],
@@ -86,5 +87,5 @@ class DesignCheckForm(DesignForm):
     name = StringField("Version name", validators=[Optional(), Length(max=200), VisibleName()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A POST button that carries only the CSRF token (validate, make current, duplicate)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from app.web.forms import Form
 
-class DestinationForm(FlaskForm):
+
+class DestinationForm(Form):
     destination = StringField(
         "Mobile number or email", validators=[DataRequired("Enter your mobile number or email."),
                                               Length(max=254)],
@@ -32,12 +33,12 @@ def code_digits(value: str | None) -> str | None:
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in bare)
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField("6-digit code", filters=[code_digits], validators=[
         DataRequired("Enter the code we sent you."),
         Regexp(r"^[0-9]{6}$", message="The code is 6 digits.")])
     submit = SubmitField("Continue")
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     submit = SubmitField("Send a new code")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.services.runner_queries import RunnerFilter
+from app.web.forms import Form
 
 FILTERS = ("flow", "status", "stage", "q")
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """A GET form: filters are bookmarkable and change nothing, so no CSRF token."""
 
     class Meta:
@@ -51,11 +51,11 @@ class FilterForm(FlaskForm):
         return bool(self.args())
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField("Why cancel it?", validators=[DataRequired("Say why the runner is cancelled."),
                                                          Length(max=500)],
                            description="Kept in the runner's activity and the audit log.")
 
 
-class RetryForm(FlaskForm):
+class RetryForm(Form):
     pass

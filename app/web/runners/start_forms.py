@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app import jsontext
 from app.web.designer.forms import cannot_store
+from app.web.forms import Form
 
 MAX_JSON_CHARS = 100_000  # far beyond a hand-typed object; stops a pasted file early
 
@@ -38,7 +39,7 @@ def parsed(field: Field) -> dict[str, Any]:
     return jsontext.loads(text) if text else {}
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     flow = SelectField("Flow", validators=[DataRequired("Pick a flow.")],
                        description="Flows with a current design version; the runner uses that version.")
     payload = TextAreaField("Start data (JSON object)", default="{}",
@@ -46,7 +47,7 @@ class StartForm(FlaskForm):
                             description="What the start node receives, like the API's data field.")
 
 
-class ActForm(FlaskForm):
+class ActForm(Form):
     """One waiting node's form. Its node travels as a plain `node` field next to it, and the
     prefix comes from the node's name, so several nodes' forms share a page without clashing."""
 

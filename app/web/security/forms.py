@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.web.forms import Form
 
-class EnrolForm(FlaskForm):
+
+class EnrolForm(Form):
     code = StringField("Code from the app", validators=[DataRequired(), Length(max=16)],
                        description="The 6 digits your authenticator app shows for Flowdesk now.")
     submit = SubmitField("Turn on")
 
 
-class PasswordConfirmForm(FlaskForm):
+class PasswordConfirmForm(Form):
     """Turning the factor off or replacing recovery codes asks for the password again."""
 
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=256)])
     submit = SubmitField("Confirm")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
     new_password = PasswordField("New password", validators=[DataRequired(), Length(max=256)],
                                  description="At least 12 characters. A few unrelated words work well.")
@@ -29,5 +30,5 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class EndSessionsForm(FlaskForm):
+class EndSessionsForm(Form):
     submit = SubmitField("Sign out everywhere")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from app.models import Role
+from app.web.forms import Form
 
 # How a role reads, on the checkboxes and in the tables alike: "credit_officer" -> "Credit officer".
 ROLE_LABELS = {r.value: r.value.replace("_", " ").capitalize() for r in Role}
@@ -29,7 +29,7 @@ def role_names(roles: list[str]) -> str:
     return ", ".join(ROLE_LABELS.get(role, role) for role in roles)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)],
                        description="What will use this token, e.g. 'LOS integration'.")
     roles = SelectMultipleField(
@@ -41,11 +41,11 @@ class TokenForm(FlaskForm):
     submit = SubmitField("Create token")
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     submit = SubmitField("Revoke")
 
 
-class SecretForm(FlaskForm):
+class SecretForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)],
                        description="Letters, digits and _; designs use it as ${SECRET.name}. "
                                    "An existing name is replaced.")
@@ -56,16 +56,16 @@ class SecretForm(FlaskForm):
     submit = SubmitField("Save secret")
 
 
-class DeleteSecretForm(FlaskForm):
+class DeleteSecretForm(Form):
     submit = SubmitField("Delete")
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     require_second_factor = BooleanField("Require a second factor for admins and credit officers")
     submit = SubmitField("Save")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """A GET form: filters are bookmarkable and change nothing, so no CSRF token."""
 
     class Meta:
@@ -99,7 +99,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
     # The sign-in form checks addresses with Email(): an address it refuses could never sign in.
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip],
@@ -109,12 +109,12 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Add user")
 
 
-class MemberRolesForm(FlaskForm):
+class MemberRolesForm(Form):
     roles = _roles_field()
     submit = SubmitField("Save roles")
 
 
-class MemberActionForm(FlaskForm):
+class MemberActionForm(Form):
     """Deactivate, reactivate or reset a password: a button and the CSRF token."""
 
     submit = SubmitField("Confirm")

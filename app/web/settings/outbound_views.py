@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
@@ -11,10 +10,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.auth import current_principal, role_required
 from app.services import outbound_allowlist
 from app.services.errors import ValidationFailed
+from app.web.forms import Form
 from app.web.settings import bp
 
 
-class AllowEntryForm(FlaskForm):
+class AllowEntryForm(Form):
     value = StringField("Host or network", validators=[DataRequired(), Length(max=255)],
                         description="A host name (vendor.internal; bücher.internal is kept as "
                                     "xn--bcher-kva.internal), an IP address, or a CIDR network "
@@ -24,7 +24,7 @@ class AllowEntryForm(FlaskForm):
     submit = SubmitField("Allow")
 
 
-class RemoveEntryForm(FlaskForm):
+class RemoveEntryForm(Form):
     submit = SubmitField("Remove")
 
 
