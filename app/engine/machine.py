@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -125,7 +126,12 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
                                f"your roles ({roles})")
     if event.action not in node.by_action:
         raise NoMatchingEdge(node.name, event.action, node.by_action)
-    _check_input(node, event.data)
+    if node.by_action[event.action][0].ignores_data:
+        # A Back button: whatever a half-filled form sent is dropped, unchecked and unstored
+        # (validation makes every edge of the action agree).
+        event = dataclasses.replace(event, data={})
+    else:
+        _check_input(node, event.data)
     try:
         edge, _ = run.choose(node, event.action, event.data)
     except ExpressionError as err:
@@ -134,7 +140,7 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
     if edge is None:
         raise NoMatchingEdge(node.name, event.action, node.by_action)
     store_as = node.config.get("store_as")
-    if store_as and edge.type != "return":
+    if store_as and edge.type != "return" and not edge.ignores_data:
         run.merge({store_as: event.data})
     run.guard(slot, node, _complete_with, event, edge)
 

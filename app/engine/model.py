@@ -25,6 +25,9 @@ class Edge:
     target: str | None
     condition: CompiledExpression | None
     returns: DataMapping | None
+    # A Back or "save for later" way out: the action's data is neither checked nor stored, so a
+    # half-filled form can still be left by it.
+    ignores_data: bool = False
 
 
 @dataclass(frozen=True, slots=True)

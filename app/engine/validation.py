@@ -26,6 +26,7 @@ _EDGE = {
                    "properties": {"condition": {"type": ["string", "null"]}}},
         "return": {"type": ["object", "null"], "additionalProperties": False,
                    "properties": {"data": {}, "transformer": {"enum": ["jmes", "template"]}}},
+        "ignore_data": {"type": "boolean"},
     },
 }
 _PERMISSION = {
@@ -101,9 +102,27 @@ def _edges(raw_node: dict[str, Any], names: set[str], accepts: bool, col: Collec
         edges.append(Edge(
             index=index, type=kind, action=raw.get("action") or AUTO, target=target,
             condition=col.expression(condition, "config.condition") if condition else None,
-            returns=col.mapping(raw.get("return"), "return")))
+            returns=col.mapping(raw.get("return"), "return"), ignores_data=raw.get("ignore_data") is True))
     col.edge = None
     return edges
+
+
+def _data_rules(by_action: dict[str, list[Edge]], accepts: bool, col: Collector) -> None:
+    """`ignore_data` belongs to an action a person takes, and to all of that action's edges: which
+    edge is taken may depend on the data, so the data cannot be both ignored and read. (A condition
+    on such an edge still reads the store; it sees the data as empty.)"""
+    for action, edges in by_action.items():
+        ignoring = [e for e in edges if e.ignores_data]
+        if not ignoring:
+            continue
+        col.edge = ignoring[0].index
+        if not accepts or action == AUTO:
+            col.add("bad_edge", "ignore_data needs an action a person takes at a node that takes "
+                    "actions", "ignore_data")
+        elif len(ignoring) != len(edges):
+            col.add("bad_edge", f"every edge for action '{action}' must say the same ignore_data",
+                    "ignore_data")
+    col.edge = None
 
 
 def _dead_edges(by_action: dict[str, list[Edge]], col: Collector) -> None:
@@ -154,6 +173,7 @@ def _node(raw: dict[str, Any], names: set[str], col: Collector) -> Node | None:
             by_action.setdefault(edge.action, []).append(edge)
     if node_type.name != "parallel":  # a parallel takes every automatic edge whose condition holds
         _dead_edges(by_action, col)
+    _data_rules(by_action, node_type.accepts_actions, col)
     return Node(
         name=raw["name"], type=node_type, stage=raw.get("stage"), config=config,
         compiled=compiled,

@@ -71,8 +71,12 @@ def onboarding_design() -> dict[str, Any]:
                      "consent": {"type": "boolean", "const": True,
                                  "title": "I agree that the lender may check my credit record"},
                  }}},
-             "permissions": _CUSTOMER_SUBMITS,
-             "edges": [{"action": "submit", "type": "goto", "target_node": "documents"}]},
+             "permissions": [{"roles": ["customer"], "actions": ["submit", "back"]}],
+             # Back to "About you" keeps nothing typed on this page (ignore_data); that page shows
+             # what was sent on it before.
+             "edges": [{"action": "submit", "type": "goto", "target_node": "documents"},
+                       {"action": "back", "type": "goto", "target_node": "about_you",
+                        "ignore_data": True}]},
             {"name": "documents", "type": "document", "stage": "Documents",
              "config": {"title": "Upload your documents", "store_as": "documents", "documents": [
                  {"type": "pan_card", "label": "PAN card", "required": True},

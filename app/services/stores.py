@@ -116,3 +116,22 @@ def runner_ids_for_stores(stores: list[Store]) -> dict[str, str]:
         return {}
     rows = db.session.execute(select(Runner.store_id, Runner.id).where(Runner.store_id.in_(ids)))
     return {store_id: runner_id for store_id, runner_id in rows}
+
+
+def step_answers(actor: Principal, runner_id: str, node: str) -> dict[str, Any]:
+    """What was last sent at one of the runner's current form steps, as that form's own fields:
+    a customer who goes Back to a page sees what they typed there, not an empty form.
+
+    Only the step's schema properties under its `store_as` key are returned: the rest of the store
+    (scores, officers' notes) stays for staff, which is why customers read no store otherwise.
+    """
+    runner = runners.get_runner(actor, runner_id)  # a customer's own runner only
+    element = next((e for e in runners.current_elements(runner) if e["name"] == node), None)
+    config = (element or {}).get("config") or {}
+    schema, key = config.get("schema"), config.get("store_as")
+    fields = schema.get("properties") if isinstance(schema, dict) else None
+    store = db.session.get(Store, runner.store_id)
+    kept = (store.data or {}).get(key) if key and store is not None else None
+    if not isinstance(kept, dict) or not isinstance(fields, dict):
+        return {}
+    return {name: kept[name] for name in fields if name in kept}

@@ -37,6 +37,13 @@ def customer_actions(element: dict[str, Any]) -> list[str]:
     return allowed
 
 
+def leaves_without_data(element: dict[str, Any], action: str) -> bool:
+    """A Back-style action: its edges say `ignore_data` (the engine makes them all agree), so the
+    page sends nothing and checks nothing for it."""
+    return any(e.get("ignore_data") is True for e in element.get("edges") or []
+               if (e.get("action") or "auto") == action)
+
+
 def customer_step(runner: Runner) -> dict[str, Any] | None:
     """The first current node the customer can act on (a form or document step), if any."""
     if runner.status != "waiting":

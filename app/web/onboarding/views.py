@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import error_page
 from app.htmx import htmx, htmx_response, render_page
 from app.models import Flow, Runner
-from app.services import documents, runners
+from app.services import documents, runners, stores
 from app.services.errors import Conflict, ValidationFailed
 from app.services.principal import Principal
 from app.web.onboarding import bp, schema_form, steps, uploads
@@ -51,8 +51,12 @@ def _step_context(flow: Flow, runner: Runner, element: dict[str, Any] | None, pr
             d for d in documents.list_documents(principal, runner.id) if d.status == "reupload"]
         return context
     config = element.get("config") or {}
+    actions = steps.customer_actions(element)
+    # Continue first: a form's first button is the one Enter presses, and Enter must not go Back.
     context.update(element=element, title=config.get("title") or element["name"].replace("_", " ").title(),
-                   actions=steps.customer_actions(element), form_errors=(errors or {}).get("__all__", []))
+                   actions=[a for a in actions if not steps.leaves_without_data(element, a)],
+                   data_free_actions=[a for a in actions if steps.leaves_without_data(element, a)],
+                   form_errors=(errors or {}).get("__all__", []))
     context["fields"] = schema_form.fields_for(config.get("schema"), values, errors)
     if element["type"] == "document":
         context["documents"] = uploads.document_slots(principal, runner, element, errors)
@@ -65,8 +69,12 @@ def step(flow_slug: str) -> Any:
     flow, _, principal = signed_in(flow_slug)
     runner = runner_for(flow, principal)
     element = steps.customer_step(runner)
-    template = "onboarding/step.html" if element else "onboarding/progress.html"
-    return render_template(template, **_step_context(flow, runner, element, principal))
+    if element is None:
+        return render_template("onboarding/progress.html", **_step_context(flow, runner, None, principal))
+    # Back on a page filled before: its fields show what was sent then.
+    answers = stores.step_answers(principal, runner.id, element["name"])
+    return render_template("onboarding/step.html", **_step_context(flow, runner, element, principal,
+                                                                  values=answers))
 
 
 @bp.post("/<flow_slug>/step")
@@ -81,6 +89,8 @@ def submit(flow_slug: str) -> Any:
     action = request.form.get("action") or actions[0]
     if action not in actions:
         abort(400)
+    if steps.leaves_without_data(element, action):
+        return _leave_without_data(flow_slug, principal, runner, element, action)
     config = element.get("config") or {}
     schema = config.get("schema")
     data, errors = schema_form.read_form(schema, request.form)
@@ -107,6 +117,16 @@ def submit(flow_slug: str) -> Any:
             return redirect(url_for("onboarding.step", flow_slug=flow_slug))
     context = _step_context(flow, runner, element, principal, values=data, errors=errors)
     return render_template("onboarding/step.html", **context), 422
+
+
+def _leave_without_data(flow_slug: str, principal: Principal, runner: Runner, element: dict[str, Any],
+                        action: str) -> Any:
+    """Back (or any action whose edges ignore the data): nothing on the page is read or kept."""
+    try:
+        runners.execute_runner(principal, runner.id, action=action, data={}, node=element["name"])
+    except (Conflict, ValidationFailed):
+        flash("That step changed while you were on it. Please check the page again.", "warning")
+    return redirect(url_for("onboarding.step", flow_slug=flow_slug))
 
 
 @bp.post("/<flow_slug>/documents/<uuid:document_id>")
