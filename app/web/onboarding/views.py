@@ -86,7 +86,9 @@ def submit(flow_slug: str) -> Any:
         flash("That step was already completed. Here is where things stand now.", "info")
         return redirect(url_for("onboarding.step", flow_slug=flow_slug))
     actions = steps.customer_actions(element)
-    action = request.form.get("action") or actions[0]
+    # Without a pressed button (Enter in some browsers): the first action that keeps the data.
+    action = request.form.get("action") or next(
+        (a for a in actions if not steps.leaves_without_data(element, a)), actions[0])
     if action not in actions:
         abort(400)
     if steps.leaves_without_data(element, action):
