@@ -126,9 +126,8 @@ def _action(run: Run, event: ev.ActionSubmitted) -> None:
                                f"your roles ({roles})")
     if event.action not in node.by_action:
         raise NoMatchingEdge(node.name, event.action, node.by_action)
-    if node.by_action[event.action][0].ignores_data:
-        # A Back button: whatever a half-filled form sent is dropped, unchecked and unstored
-        # (validation makes every edge of the action agree).
+    if node.ignores_data(event.action):
+        # A Back button: whatever a half-filled form sent is dropped, unchecked and unstored.
         event = dataclasses.replace(event, data={})
     else:
         _check_input(node, event.data)

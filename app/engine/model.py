@@ -60,6 +60,12 @@ class Node:
         """Actions this node has edges for (what NoMatchingEdge lists)."""
         return sorted(self.by_action)
 
+    def ignores_data(self, action: str) -> bool:
+        """Whether `action` leaves without checking or keeping its data (a Back button); validation
+        makes every edge of one action agree, so the first one says it."""
+        edges = self.by_action.get(action)
+        return bool(edges) and edges[0].ignores_data
+
 
 @dataclass(frozen=True, slots=True)
 class Design:

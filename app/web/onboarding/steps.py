@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DesignVersion, Runner
-from app.services import runners
+from app.services import runners, runtime
 
 CUSTOMER_ROLE = "customer"
 STEP_TYPES = ("form", "document")
@@ -37,11 +37,11 @@ def customer_actions(element: dict[str, Any]) -> list[str]:
     return allowed
 
 
-def leaves_without_data(element: dict[str, Any], action: str) -> bool:
-    """A Back-style action: its edges say `ignore_data` (the engine makes them all agree), so the
-    page sends nothing and checks nothing for it."""
-    return any(e.get("ignore_data") is True for e in element.get("edges") or []
-               if (e.get("action") or "auto") == action)
+def leaves_without_data(runner: Runner, element: dict[str, Any], action: str) -> bool:
+    """A Back-style action (the engine's rule, from the runner's compiled design, cached per
+    version): the page sends nothing and checks nothing for it."""
+    node = runtime.design_for(runner.design_id).nodes.get(element["name"])
+    return node is not None and node.ignores_data(action)
 
 
 def customer_step(runner: Runner) -> dict[str, Any] | None:

@@ -54,8 +54,8 @@ def _step_context(flow: Flow, runner: Runner, element: dict[str, Any] | None, pr
     actions = steps.customer_actions(element)
     # Continue first: a form's first button is the one Enter presses, and Enter must not go Back.
     context.update(element=element, title=config.get("title") or element["name"].replace("_", " ").title(),
-                   actions=[a for a in actions if not steps.leaves_without_data(element, a)],
-                   data_free_actions=[a for a in actions if steps.leaves_without_data(element, a)],
+                   actions=[a for a in actions if not steps.leaves_without_data(runner, element, a)],
+                   data_free_actions=[a for a in actions if steps.leaves_without_data(runner, element, a)],
                    form_errors=(errors or {}).get("__all__", []))
     context["fields"] = schema_form.fields_for(config.get("schema"), values, errors)
     if element["type"] == "document":
@@ -88,10 +88,10 @@ def submit(flow_slug: str) -> Any:
     actions = steps.customer_actions(element)
     # Without a pressed button (Enter in some browsers): the first action that keeps the data.
     action = request.form.get("action") or next(
-        (a for a in actions if not steps.leaves_without_data(element, a)), actions[0])
+        (a for a in actions if not steps.leaves_without_data(runner, element, a)), actions[0])
     if action not in actions:
         abort(400)
-    if steps.leaves_without_data(element, action):
+    if steps.leaves_without_data(runner, element, action):
         return _leave_without_data(flow_slug, principal, runner, element, action)
     config = element.get("config") or {}
     schema = config.get("schema")
