@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-MASK = "********"
+# The engine's mask: `derived_part` finds it in the engine's masked rendering of a request, and
+# answers show the same mark where a secret was taken out.
+from app.engine.expressions import MASK
+
 MIN_SUBSTRING = 6
 
 
