@@ -194,13 +194,16 @@ def _without_server_keys(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in SERVER_KEYS}
 
 
-def _apply_document(actor: Principal, design: DesignVersion, document: dict[str, Any]) -> None:
+def _apply_document(actor: Principal, design: DesignVersion, document: dict[str, Any]) -> list[Problem]:
+    """Store `document` on the version; its problems, as Validate lists them, are returned."""
     document = _without_server_keys(document)
     design.document = document
     design.checksum = checksum(document)
     # Valid as Validate says it (sub-flows and checklist templates found too), not only the graph:
     # a version tagged "Valid", or made current, could have problems Validate listed.
-    design.is_valid = not _problems(actor, document)
+    problems = _problems(actor, document)
+    design.is_valid = not problems
+    return problems
 
 
 def _next_version(flow_id: str) -> int:
@@ -257,9 +260,8 @@ def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] 
         raise Conflict(f"Version {design.version} has runners and cannot change; duplicate it "
                        "and edit the copy.")
     if document is not None:
-        _apply_document(actor, design, document)
-        if not design.is_valid and _flow(actor, design.flow_id).current_design_id == design.id:
-            problems = _problems(actor, design.document)
+        problems = _apply_document(actor, design, document)
+        if problems and _flow(actor, design.flow_id).current_design_id == design.id:
             db.session.rollback()  # the refused document was flushed; the caller keeps the saved one
             raise _invalid(problems, "The current design must stay valid.")
     if name is not None:
