@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import ApprovalDecision, ApprovalRequest, DesignVersion, Runner, Store, User
 from app.models.base import new_id, utcnow
 from app.services import pagination
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -391,8 +391,8 @@ def decide(actor: Principal, approval_id: str, *, decision: str, comment: str = 
                         details={"approval_id": request.id, "level": level_no,
                                  "level_name": level.get("name"), "decision": decision,
                                  "comment": comment})
-    # "approval.approved" / "approval.rejected" (not f"{decision}d": that wrote "approval.rejectd").
-    record_audit(actor, f"approval.{verb_of(decision)}", "approval", request.id, {
+    record_audit(actor, Action.APPROVAL_APPROVED if decision == "approve" else Action.APPROVAL_REJECTED,
+                 "approval", request.id, {
         "runner_id": request.runner_id, "level": level_no, "outcome": values.get("status", "pending")})
     try:
         db.session.commit()

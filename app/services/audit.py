@@ -24,9 +24,8 @@ from app.services.principal import Principal
 class Action:
     """Every audited action name, so pages can offer them as filters and typos fail at import.
 
-    Some modules still write their names as literals (or their own constants); those are listed here
-    too, so the audit page's Action filter offers them before the first one is recorded
-    (tests/security/test_audit.py checks every recorded name is here).
+    Every `record_audit` call names its action from here, so the audit page's Action filter offers
+    each one before the first is recorded (tests/security/test_audit.py checks it).
     """
 
     LOGIN_SUCCEEDED = "login.succeeded"
@@ -55,7 +54,6 @@ class Action:
     AUDIT_EXPORTED = "audit.exported"
     OUTBOUND_ALLOW_ADDED = "outbound.allow_added"
     OUTBOUND_ALLOW_REMOVED = "outbound.allow_removed"
-    # Written as literals by flows, runners, approvals, checklists, documents and stores.
     FLOW_CREATED = "flow.created"
     FLOW_ONBOARDING_OPENED = "flow.onboarding_opened"
     FLOW_ONBOARDING_CLOSED = "flow.onboarding_closed"

@@ -21,7 +21,7 @@ from app.models import Checklist, ChecklistItem, ChecklistTemplate, DesignVersio
 from app.models.base import new_id, utcnow
 from app.services import pagination
 from app.services.approvals import node_of
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -289,7 +289,7 @@ def set_item(actor: Principal, checklist_id: str, key: str, *, done: bool, note:
         record_activity(runner, "checklist.item", actor=actor, node=checklist.node, at=now,
                         message=f"{actor.name} {'ticked' if done else 'unticked'} “{item.title}”.",
                         details={"checklist_id": checklist.id, "item": key, "done": done})
-    record_audit(actor, "checklist.item_ticked" if done else "checklist.item_unticked", "checklist",
+    record_audit(actor, Action.CHECKLIST_ITEM_TICKED if done else Action.CHECKLIST_ITEM_UNTICKED, "checklist",
                  checklist.id, {"item": key, "runner_id": checklist.runner_id})
     db.session.commit()
     if complete:

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models import Document, DocumentFile, Runner
 from app.models.base import new_id, utcnow
 from app.services.approvals import node_of
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.effect_hooks import EffectContext, on_effect
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
@@ -216,8 +216,8 @@ def add_file(actor: Principal, document_id: str, *, filename: str, data: bytes,
     document.status, document.note = "uploaded", ""
     _activity(actor, document, "document.uploaded", f"{actor.name} uploaded {row.filename} "
               f"for {document.label}.", {"file_id": file_id, "content_type": content_type})
-    record_audit(actor, "document.uploaded", "document", document.id, {"file_id": file_id, "size": len(data),
-                                                                       "content_type": content_type})
+    record_audit(actor, Action.DOCUMENT_UPLOADED, "document", document.id,
+                 {"file_id": file_id, "size": len(data), "content_type": content_type})
     try:
         db.session.commit()
     except Exception:
@@ -237,7 +237,7 @@ def verify(actor: Principal, document_id: str) -> Document:
         raise Conflict("There is no file to verify yet.")
     document.status, document.verified_by, document.verified_at = "verified", actor.name, utcnow()
     _activity(actor, document, "document.verified", f"{actor.name} verified {document.label}.")
-    record_audit(actor, "document.verified", "document", document.id, {"runner_id": document.runner_id})
+    record_audit(actor, Action.DOCUMENT_VERIFIED, "document", document.id, {"runner_id": document.runner_id})
     db.session.commit()
     return document
 
@@ -253,7 +253,7 @@ def request_reupload(actor: Principal, document_id: str, *, note: str) -> Docume
     document.verified_by = document.verified_at = None
     _activity(actor, document, "document.reupload", f"{actor.name} asked for {document.label} "
               f"again: {document.note}")
-    record_audit(actor, "document.reupload_requested", "document", document.id,
+    record_audit(actor, Action.DOCUMENT_REUPLOAD_REQUESTED, "document", document.id,
                  {"runner_id": document.runner_id})
     db.session.commit()
     runner = db.session.get(Runner, document.runner_id) if document.runner_id else None

@@ -23,7 +23,7 @@ from app.models import ChecklistTemplate, DesignVersion, Flow, Role, Runner
 from app.models.base import new_id
 from app.models.flow import flow_name_key
 from app.services import checklists
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.pagination import DEFAULT_LIMIT, Page, paginate
 from app.services.principal import Principal
@@ -130,7 +130,7 @@ def create_flow(actor: Principal, *, name: str, slug: str | None = None, descrip
                 slug=slug or _free_slug(actor.company_id, _slugify(name)),
                 created_by=actor.id, updated_by=actor.id)
     db.session.add(flow)
-    record_audit(actor, "flow.created", "flow", flow.id, {"name": flow.name, "slug": flow.slug})
+    record_audit(actor, Action.FLOW_CREATED, "flow", flow.id, {"name": flow.name, "slug": flow.slug})
     _commit_named(actor, flow, "A flow with this slug was just created; retry.")
     return flow
 
@@ -184,7 +184,7 @@ def _switch_onboarding(actor: Principal, flow: Flow, open_: bool) -> bool:
     if flow.customer_onboarding == open_:
         return False
     flow.customer_onboarding = open_
-    record_audit(actor, "flow.onboarding_opened" if open_ else "flow.onboarding_closed", "flow",
+    record_audit(actor, Action.FLOW_ONBOARDING_OPENED if open_ else Action.FLOW_ONBOARDING_CLOSED, "flow",
                  flow.id, {"slug": flow.slug})
     return True
 
@@ -228,7 +228,7 @@ def create_design(actor: Principal, *, flow_id: str, document: dict[str, Any], n
     db.session.flush()
     if flow.current_design_id is None and design.is_valid:
         flow.current_design_id = design.id
-    record_audit(actor, "design.created", "design", design.id, {"flow_id": flow.id,
+    record_audit(actor, Action.DESIGN_CREATED, "design", design.id, {"flow_id": flow.id,
                                                                 "version": design.version})
     _commit("Another version of this flow was saved at the same moment; retry.")
     return design
@@ -269,7 +269,7 @@ def update_design(actor: Principal, design_id: str, *, document: dict[str, Any] 
     if description is not None:
         design.description = description
     design.updated_by = actor.id
-    record_audit(actor, "design.updated", "design", design.id, {"flow_id": design.flow_id,
+    record_audit(actor, Action.DESIGN_UPDATED, "design", design.id, {"flow_id": design.flow_id,
                                                                 "version": design.version})
     db.session.commit()
     return design
@@ -285,7 +285,7 @@ def mark_current_design(actor: Principal, design_id: str) -> DesignVersion:
     flow = _flow(actor, design.flow_id, lock=True)
     flow.current_design_id = design.id
     flow.updated_by = actor.id
-    record_audit(actor, "design.marked_current", "design", design.id, {"flow_id": flow.id,
+    record_audit(actor, Action.DESIGN_MARKED_CURRENT, "design", design.id, {"flow_id": flow.id,
                                                                        "version": design.version})
     db.session.commit()
     return design
@@ -296,7 +296,7 @@ def duplicate_design(actor: Principal, design_id: str, *, name: str | None = Non
     _require_admin(actor)
     source = _design(actor, design_id)
     # Lands with the copy's own "design.created" row, in create_design's commit.
-    record_audit(actor, "design.duplicated", "design", source.id, {"flow_id": source.flow_id,
+    record_audit(actor, Action.DESIGN_DUPLICATED, "design", source.id, {"flow_id": source.flow_id,
                                                                    "from_version": source.version})
     return create_design(actor, flow_id=source.flow_id, document=source.document,
                          name=name or f"{source.name} (copy)", description=source.description)

@@ -18,8 +18,6 @@ from app.services.audit import Action, record_audit
 from app.services.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from app.services.principal import Principal
 
-ENTRY_ADDED = Action.OUTBOUND_ALLOW_ADDED
-ENTRY_REMOVED = Action.OUTBOUND_ALLOW_REMOVED
 MAX_ENTRIES = 200
 # RFC 1123 labels; no scheme, port, path, user or wildcard: the guard matches host names exactly.
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -104,7 +102,8 @@ def add_entry(actor: Principal, raw: str, *, note: str = "") -> OutboundAllowEnt
         db.session.rollback()
         raise ValidationFailed("Already allowed.", [FieldError("value", f"{value} is already on the list.")]
                                ) from None
-    record_audit(actor, ENTRY_ADDED, "outbound_allow", entry.id, {"kind": kind, "host": value})
+    record_audit(actor, Action.OUTBOUND_ALLOW_ADDED, "outbound_allow", entry.id,
+                 {"kind": kind, "host": value})
     db.session.commit()
     return entry
 
@@ -114,7 +113,8 @@ def remove_entry(actor: Principal, entry_id: str) -> None:
     entry = db.session.get(OutboundAllowEntry, entry_id)
     if entry is None or entry.company_id != actor.company_id:
         raise NotFound("No such allowlist entry.")
-    record_audit(actor, ENTRY_REMOVED, "outbound_allow", entry.id, {"kind": entry.kind, "host": entry.value})
+    record_audit(actor, Action.OUTBOUND_ALLOW_REMOVED, "outbound_allow", entry.id,
+                 {"kind": entry.kind, "host": entry.value})
     db.session.delete(entry)
     db.session.commit()
 

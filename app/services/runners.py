@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Counter, DesignVersion, Flow, Runner, Store
 from app.models.base import new_id
 from app.services import errors, runtime
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.clock import now as utcnow
 from app.services.principal import Principal
 from app.services.runtime import record_activity
@@ -189,7 +189,7 @@ def cancel_runner(actor: Principal, runner_id: str, *, reason: str = "") -> Runn
     event = engine.CancelRequested(runtime.engine_actor(actor), reason or "cancelled")
     step = runtime.transition(runner.id, event, actor=actor, activity=lambda s: (record_activity(
         s.row, "runner.cancel", actor=actor, message=reason or "Cancelled."), record_audit(
-        actor, "runner.cancelled", "runner", s.row.id, {"reason": reason[:200]})))
+        actor, Action.RUNNER_CANCELLED, "runner", s.row.id, {"reason": reason[:200]})))
     return step.row
 
 
@@ -206,7 +206,7 @@ def retry_runner(actor: Principal, runner_id: str) -> Runner:
         step = runtime.transition(runner.id, engine.RetryRequested(runtime.engine_actor(actor)),
                                   actor=actor, activity=lambda s: (record_activity(
                                       s.row, "runner.retry", actor=actor, message="Retried."), record_audit(
-                                      actor, "runner.retried", "runner", s.row.id)), row=runner)
+                                      actor, Action.RUNNER_RETRIED, "runner", s.row.id)), row=runner)
     except errors.Conflict as refused:
         if isinstance(refused.__cause__, engine.InvalidState):  # retried or cancelled meanwhile
             raise errors.Conflict(nothing_to_retry) from refused
@@ -252,7 +252,7 @@ def move_runner_design(actor: Principal, runner_id: str, design_id: str) -> Runn
         raise errors.Conflict("The runner changed meanwhile; try again.")
     record_activity(runner, "runner.design_moved", actor=actor,
                     message=f"Moved to design version {target.version}.")
-    record_audit(actor, "runner.design_moved", "runner", runner.id, {"design_id": target.id,
+    record_audit(actor, Action.RUNNER_DESIGN_MOVED, "runner", runner.id, {"design_id": target.id,
                                                                      "version": target.version})
     db.session.commit()
     db.session.refresh(runner)

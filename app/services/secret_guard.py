@@ -14,10 +14,9 @@ from app import engine
 from app.effects.redact import Redactor, derived_part, leaves
 from app.engine.expressions import MASK
 from app.models.secret import ANY_HOST
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.secrets import SecretPolicy, SecretsView, secret_policies
 
-SECRET_USE_REFUSED = "secret.use_refused"  # noqa: S105  an action name
 # Request keys (see engine.prepare_request) → the secret definition's field names. Keys that are
 # not here (url, query, method, timeout...) are fields no secret may ever be rendered into.
 POLICY_FIELD = {"headers": "headers", "body": "body", "data": "body",
@@ -193,6 +192,6 @@ def _check(policy: SecretPolicy, keys: set[str], request: Mapping[str, Any], hol
 
 def _refuse(name: str, key: str, message: str, company_id: str, runner_id: str) -> None:
     # Committed by the caller with the failure it records, like the secret.read rows.
-    record_audit(None, SECRET_USE_REFUSED, "secret", name, {"runner_id": runner_id, "name": name,
+    record_audit(None, Action.SECRET_USE_REFUSED, "secret", name, {"runner_id": runner_id, "name": name,
                                                             "field": key}, company_id=company_id)
     raise SecretUseRefused(message)

@@ -16,14 +16,13 @@ from app.engine.run import deep_merge
 from app.extensions import db
 from app.models import Runner, Store
 from app.services import errors, runners, runtime
-from app.services.audit import record_audit
+from app.services.audit import Action, record_audit
 from app.services.clock import now as utcnow
 from app.services.pagination import DEFAULT_LIMIT, Page, paginate
 from app.services.principal import Principal
 
 READER_KINDS = ("staff", "api", "system")
 WRITER_ROLES = ("admin", "credit_officer")
-STORE_UPDATED = "store.updated"
 MAX_TRIES = 5
 
 
@@ -61,7 +60,7 @@ def create_store(actor: Principal, *, data: dict[str, Any] | None = None) -> Sto
     store = Store(company_id=actor.company_id, data=copy.deepcopy(data or {}), version=1)
     db.session.add(store)
     db.session.flush()
-    record_audit(actor, "store.created", "store", store.id, {"fields": sorted(map(str, data or {}))})
+    record_audit(actor, Action.STORE_CREATED, "store", store.id, {"fields": sorted(map(str, data or {}))})
     db.session.commit()
     return store
 
@@ -98,9 +97,9 @@ def update_runner_store(actor: Principal, runner_id: str, data: dict[str, Any]) 
         db.session.execute(update(Store).where(Store.id == step.store.id)
                            .values(data=merged, version=Store.version + 1, updated_at=now)
                            .execution_options(synchronize_session=False))
-        runtime.record_activity(step.row, STORE_UPDATED, actor=actor, message="Store updated.",
+        runtime.record_activity(step.row, Action.STORE_UPDATED, actor=actor, message="Store updated.",
                                 details={"fields": names}, at=now)
-        record_audit(actor, STORE_UPDATED, "store", step.store.id,
+        record_audit(actor, Action.STORE_UPDATED, "store", step.store.id,
                      {"runner_id": runner.id, "fields": names})
         db.session.commit()
         store = db.session.get(Store, step.store.id, populate_existing=True)
