@@ -252,7 +252,7 @@ def request_reupload(actor: Principal, document_id: str, *, note: str) -> Docume
     document.status, document.note = "reupload", note.strip()[:2000]
     document.verified_by = document.verified_at = None
     _activity(actor, document, "document.reupload", f"{actor.name} asked for {document.label} "
-              f"again: {document.note}")
+              f"again: {document.note}", {"note": document.note})  # the row forgets it at the next upload
     record_audit(actor, Action.DOCUMENT_REUPLOAD_REQUESTED, "document", document.id,
                  {"runner_id": document.runner_id})
     db.session.commit()

@@ -214,6 +214,7 @@ def follows(actor: Principal, approval: ApprovalRequest, asks: list[ActivityEntr
     label = next((d.label for d in docs if d.id == details.get("document_id")), "") or str(
         details.get("type") or "a document")
     by = (ask.actor or "").rsplit(" (", 1)[0]  # "Priya Officer (staff)"
-    # "Priya Officer asked for PAN card again: <note>"; the label is known, so a note may hold anything.
-    note = ask.message.partition(f" asked for {label} again: ")[2] or ask.message.partition(" again: ")[2]
+    note = details.get("note")
+    if not isinstance(note, str):  # an ask recorded before its details kept the note: its message has it
+        note = ask.message.partition(f" asked for {label} again: ")[2] or ask.message.partition(" again: ")[2]
     return Follows(previous, by or "an officer", label, note)
