@@ -31,6 +31,8 @@ class Line:
     target: str
     label: str
     kind: str  # goto | fallback
+    # The edge's config.condition: two lines both labelled "auto" say nothing of which one is taken.
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,10 @@ def lines(document: dict[str, Any]) -> list[Line]:
                 continue
             if edge.get("type") in ("goto", "fallback") and target in names:
                 kind = "fallback" if edge["type"] == "fallback" else "goto"
-                found.append(Line(node["name"], target, str(edge.get("action") or "auto"), kind))
+                config = edge.get("config")
+                condition = config.get("condition") if isinstance(config, dict) else None
+                found.append(Line(node["name"], target, str(edge.get("action") or "auto"), kind,
+                                  condition if isinstance(condition, str) else None))
         fallback = node.get("fallback_node")
         if isinstance(fallback, str) and fallback in names:
             found.append(Line(node["name"], fallback, "fallback", "fallback"))

@@ -120,31 +120,10 @@ def _route(source: Any, target: Any, shift: float = 0) -> tuple[str, float, floa
     return f"M{x1:g},{y1:g} L{x2:g},{y2:g}", max(x1, x2) + 6, (y1 + y2) / 2, max(y1, y2)
 
 
-def _conditions(document: dict[str, Any]) -> dict[str, list[str | None]]:
-    """Per source node, the condition of each line app.web.graph.lines draws from it, in its order
-    (its goto and fallback edges to existing nodes, then a fallback_node): two edges both labelled
-    "auto" said nothing of which one the runner takes."""
-    nodes = [n for n in document.get("nodes") or [] if isinstance(n, dict) and isinstance(n.get("name"), str)]
-    names = {n["name"] for n in nodes}
-    found: dict[str, list[str | None]] = {}
-    for node in nodes:
-        for edge in node.get("edges") or []:
-            target = edge.get("target_node") if isinstance(edge, dict) else None
-            # As in `lines`: a target that is not a name (a list would not even hash) is not drawn.
-            if isinstance(target, str) and edge.get("type") in ("goto", "fallback") and target in names:
-                condition = (edge.get("config") or {}).get("condition")
-                found.setdefault(node["name"], []).append(condition if isinstance(condition, str) else None)
-        if isinstance(node.get("fallback_node"), str) and node["fallback_node"] in names:
-            found.setdefault(node["name"], []).append(None)
-    return found
-
-
 def draw(document: dict[str, Any], *, current: list[str], statuses: dict[str, str],
          runner_status: str) -> Drawing:
     """The design's layout (app.web.graph) with each node's state and each edge's route."""
     graph = layout(document)
-    conditions = _conditions(document)
-    taken: dict[str, int] = {}
     nodes = [DrawnNode(b.name, b.type, b.x, b.y, node_state(
         b.name, current=current, latest=statuses.get(b.name), runner_status=runner_status))
         for b in graph.boxes]
@@ -154,9 +133,7 @@ def draw(document: dict[str, Any], *, current: list[str], statuses: dict[str, st
         pair = (line.source, line.target)
         seen[pair] = seen.get(pair, -1) + 1  # several arrows between two nodes: side by side
         path, label_x, label_y, low = _route(boxes[line.source], boxes[line.target], PARALLEL * seen[pair])
-        nth = taken[line.source] = taken.get(line.source, -1) + 1
-        condition = (conditions.get(line.source) or [])[nth:nth + 1]
         edges.append(DrawnEdge(line.source, line.target, line.label, line.kind, path,
-                               label_x, label_y + 14 * seen[pair], condition[0] if condition else None))
+                               label_x, label_y + 14 * seen[pair], line.condition))
         lowest = max(lowest, low + 14 * seen[pair] + 20)
     return Drawing(nodes, edges, graph.width, lowest)
