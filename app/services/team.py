@@ -166,6 +166,13 @@ def reset_user_second_factor(actor: Principal, user_id: str) -> SecondFactorRese
     return SecondFactorReset(_member(user, second_factor=False), mfa.must_enrol(user))
 
 
+def held_by_second_factor_policy(actor: Principal) -> list[Member]:
+    """Active members the sign-in policy covers (by role) who have no second factor: whom it sends
+    to the set-up page at their next page once it is on (admins only; the actor may be one)."""
+    return [m for m in list_team(actor)
+            if m.is_active and set(m.roles) & set(mfa.POLICY_ROLES) and not m.second_factor]
+
+
 def _require_admin(actor: Principal) -> None:
     if not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only admins manage the team.")

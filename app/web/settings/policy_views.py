@@ -23,6 +23,5 @@ def sign_in_policy() -> str | Response:
     form.require_second_factor.data = mfa.second_factor_required(current_user.company_id)
     # Who the policy holds at their next page: before turning it on, the admin sees whom it stops
     # (themself included), instead of finding out from the people locked on the set-up page.
-    without = [m for m in team.list_team(current_principal())
-               if m.is_active and set(m.roles) & set(mfa.POLICY_ROLES) and not m.second_factor]
+    without = team.held_by_second_factor_policy(current_principal())
     return render_template("settings/sign_in_policy.html", form=form, without=without)
